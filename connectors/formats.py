@@ -1,0 +1,62 @@
+"""The contract every source format implements, and the registry ``hub validate`` and the normaliser use.
+
+A format module (``connectors/<name>/format.py``) is pure: bytes in, canonical events or redacted bytes out,
+``InputError`` subclasses for bad input. Protocol servers (MLLP, HTTP, file drops) live beside it and only
+speak the protocol, call the format, write to Kafka and answer the sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from hub.events import Event, SourceKind
+from hub.identity import Pseudonymiser
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    """What a format needs to map a message: the pseudonymiser and the time the hub received it.
+
+    ``system`` names the sending system when the message itself does not (e.g. a file-drop configuration).
+    """
+
+    pseudonymiser: Pseudonymiser
+    received_at: datetime
+    system: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A message a format accepted: its id, the redacted bytes for the raw topic and the events it maps to."""
+
+    message_id: str
+    system: str
+    redacted: bytes
+    events: Sequence[Event]
+    sender: str | None = None
+
+
+@runtime_checkable
+class MessageFormat(Protocol):
+    """A source format: detection, validation + mapping to canonical events, and redaction."""
+
+    name: str
+    """Short name, also the raw topic suffix: hl7v2, fhir, plo, ambulance, kpr."""
+    source_kind: SourceKind
+    content_type: str
+
+    def detect(self, payload: bytes) -> bool:
+        """Cheap sniff: does this payload look like this format?"""
+        ...
+
+    def accept(self, payload: bytes, ctx: MappingContext) -> Accepted:
+        """Parse, validate, map and redact; raise an ``InputError`` subclass saying what is wrong."""
+        ...
+
+    def to_events(self, payload: bytes, ctx: MappingContext) -> list[Event]:
+        """Map a (possibly already redacted) payload to canonical events; the normaliser calls this."""
+        ...

@@ -1,0 +1,146 @@
+"""Avro schemas generated from the pydantic models: the models are the one source of truth.
+
+``avro_schema(Model)`` returns the schema as a JSON-able dict; ``to_datum`` / ``from_datum`` convert between a
+model instance and the Python datum fastavro writes and reads. Unions of records are written with fastavro's
+tuple notation ``(record_name, datum)`` so the branch is explicit, never guessed.
+
+Mapping: str→string, int→long, bool→boolean, float→double, bytes→bytes, datetime→long/timestamp-micros,
+date→int/date, StrEnum→enum (with ``default`` when it has UNKNOWN or OTHER, for reader-side evolution),
+``X | None``→["null", X] default null, dict[str, X]→map, list[X]/tuple[X, ...]→array, model→record.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Union
+
+from pydantic import BaseModel
+
+NAMESPACE = "no.samhandling.hub"
+JsonDict = dict[str, Any]
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def _full(name: str) -> str:
+    return f"{NAMESPACE}.{name}"
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Union, types.UnionType)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.defined: set[str] = set()
+
+    def model(self, cls: type[BaseModel]) -> Any:
+        name = cls.__name__
+        if name in self.defined:
+            return _full(name)
+        self.defined.add(name)
+        fields = []
+        for fname, info in cls.model_fields.items():
+            ftype = self.type(info.annotation)
+            field: JsonDict = {"name": fname, "type": ftype}
+            if info.description:
+                field["doc"] = info.description
+            if _is_union(info.annotation) and type(None) in typing.get_args(info.annotation):
+                field["default"] = None
+            fields.append(field)
+        record: JsonDict = {"type": "record", "name": name, "namespace": NAMESPACE, "fields": fields}
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        if doc:
+            record["doc"] = doc
+        return record
+
+    def enum(self, cls: type[Enum]) -> Any:
+        name = cls.__name__
+        if name in self.defined:
+            return _full(name)
+        self.defined.add(name)
+        symbols = [str(m.value) for m in cls]
+        schema: JsonDict = {"type": "enum", "name": name, "namespace": NAMESPACE, "symbols": symbols}
+        for fallback in ("UNKNOWN", "OTHER"):
+            if fallback in symbols:
+                schema["default"] = fallback
+                break
+        return schema
+
+    def type(self, tp: Any) -> Any:  # noqa: PLR0911 - one branch per Avro type is the clearest form
+        if _is_union(tp):
+            args = typing.get_args(tp)
+            branches = [self.type(a) for a in args if a is not type(None)]
+            if type(None) in args:
+                return ["null", *branches]
+            return branches if len(branches) > 1 else branches[0]
+        origin = typing.get_origin(tp)
+        if origin is dict:
+            return {"type": "map", "values": self.type(typing.get_args(tp)[1])}
+        if origin in (list, tuple, frozenset, set):
+            return {"type": "array", "items": self.type(typing.get_args(tp)[0])}
+        if origin is typing.Literal:
+            return "string"
+        if isinstance(tp, type):
+            if issubclass(tp, BaseModel):
+                return self.model(tp)
+            if issubclass(tp, Enum):
+                return self.enum(tp)
+            if issubclass(tp, bool):
+                return "boolean"
+            if issubclass(tp, int):
+                return "long"
+            if issubclass(tp, float):
+                return "double"
+            if issubclass(tp, str):
+                return "string"
+            if issubclass(tp, bytes):
+                return "bytes"
+            if issubclass(tp, datetime):
+                return {"type": "long", "logicalType": "timestamp-micros"}
+            if issubclass(tp, date):
+                return {"type": "int", "logicalType": "date"}
+        raise TypeError(f"no Avro mapping for {tp!r}")
+
+
+def avro_schema(cls: type[BaseModel]) -> JsonDict:
+    """The Avro record schema of a pydantic model (deterministic: same model, same schema)."""
+    schema = _Builder().model(cls)
+    assert isinstance(schema, dict)
+    return schema
+
+
+def _datum(value: Any, tp: Any) -> Any:
+    if value is None:
+        return None
+    if _is_union(tp):
+        models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if isinstance(value, BaseModel) and models:
+            return (_full(type(value).__name__), to_datum(value))
+        others = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _datum(value, others[0]) if len(others) == 1 else value
+    if isinstance(value, BaseModel):
+        return to_datum(value)
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        vt = typing.get_args(tp)[1]
+        return {k: _datum(v, vt) for k, v in value.items()}
+    if origin in (list, tuple, frozenset, set):
+        it = typing.get_args(tp)[0]
+        return [_datum(v, it) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def to_datum(model: BaseModel) -> JsonDict:
+    """The fastavro datum of a model instance (record unions in tuple notation)."""
+    cls = type(model)
+    return {name: _datum(getattr(model, name), info.annotation) for name, info in cls.model_fields.items()}
+
+
+def from_datum(cls: type[M], datum: JsonDict) -> M:
+    """Rebuild a model instance from a datum fastavro read."""
+    return cls.model_validate(datum)

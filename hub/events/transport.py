@@ -1,0 +1,58 @@
+"""Records on the raw and dead-letter topics (not canonical events, but every topic has a schema)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import Field, field_validator
+
+from hub.events.enums import SourceKind
+from hub.events.parts import Part
+
+
+class RawMessage(Part):
+    """A source message as a connector accepted it, redacted: person numbers replaced by pseudonym tokens.
+
+    Key on the raw topic: ``message_id``. The normalise agent maps ``payload`` with the format named here.
+    """
+
+    format: str = Field(description="Format module name: hl7v2, fhir, plo, ambulance, kpr")
+    source_kind: SourceKind
+    system: str = Field(min_length=1)
+    message_id: str = Field(min_length=1, description="The source's message id (MSH-10, MsgHead MsgId, ...)")
+    received_at: datetime
+    content_type: str = Field(description="MIME type of payload, e.g. x-application/hl7-v2+er7, application/xml")
+    payload: bytes = Field(description="The redacted source message")
+    sender: str | None = Field(default=None, description="Sender HER-id or organisation, when known")
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("received_at must carry a time zone")
+        return value.astimezone(UTC)
+
+
+class DeadLetterRecord(Part):
+    """An input the hub could not accept, with the reason. Nothing is ever dropped silently.
+
+    The original bytes may hold person numbers, so they travel *sealed* (AES-GCM, key derived from the pseudonym
+    key ``key_id``); ``hub dlq`` tools with the key can open them. ``payload_sha256`` identifies the input.
+    """
+
+    source: str = Field(description="Format or stage: hl7v2, fhir, plo, ambulance, kpr, normalise, pathway")
+    stage: str = Field(description="Where it failed: connector, normalise, pathway")
+    code: str = Field(description="Short machine-readable reason, e.g. parse, validation, unsupported, identity")
+    reason: str = Field(description="Human-readable reason, with the location in the message when known")
+    received_at: datetime
+    message_id: str | None = None
+    payload_sha256: str
+    sealed_payload: bytes
+    key_id: str
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("received_at must carry a time zone")
+        return value.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Kafka shell: the topic catalogue and its creation."""

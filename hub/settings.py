@@ -1,0 +1,148 @@
+"""All configuration in one place: :class:`HubSettings`, read from ``HUB_*`` environment variables.
+
+Nested groups use ``__``: ``HUB_KAFKA__BOOTSTRAP_SERVERS=broker:9092``. Build the settings once at the
+entry point (:func:`load_settings`) and pass them down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class KafkaSettings(BaseModel):
+    """How to reach Kafka."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    client_id: str = "samhandling-hub"
+
+    def confluent_config(self) -> dict[str, str]:
+        """librdkafka configuration for confluent-kafka clients."""
+        conf = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+            "client.id": self.client_id,
+        }
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+            conf["sasl.username"] = self.sasl_username or ""
+            conf["sasl.password"] = self.sasl_password.get_secret_value() if self.sasl_password else ""
+        if self.ssl_cafile:
+            conf["ssl.ca.location"] = str(self.ssl_cafile)
+        return conf
+
+
+class TopicSettings(BaseModel):
+    """Topic names (DESIGN §2a). Subscribers depend on these: change only with a migration note."""
+
+    raw_hl7v2: str = "samhandling.raw.hl7v2"
+    raw_fhir: str = "samhandling.raw.fhir"
+    raw_plo: str = "samhandling.raw.plo"
+    raw_ambulance: str = "samhandling.raw.ambulance"
+    raw_kpr: str = "samhandling.raw.kpr"
+    events: str = "samhandling.events"
+    pathway_state: str = "samhandling.pathway.state"
+    avvik: str = "samhandling.avvik"
+    beds_metrics: str = "samhandling.beds.metrics"
+    dlq: str = "samhandling.dlq"
+    partitions: int = Field(default=6, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+
+
+class PseudonymSettings(BaseModel):
+    """Keyed HMAC pseudonyms. ``keys`` maps key id -> secret; ``active_key_id`` signs new pseudonyms."""
+
+    keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev1": SecretStr("local-development-only-not-a-secret")}
+    )
+    active_key_id: str = "dev1"
+
+    @model_validator(mode="after")
+    def _active_key_known(self) -> PseudonymSettings:
+        if self.active_key_id not in self.keys:
+            raise ConfigError(f"pseudonym active_key_id {self.active_key_id!r} is not among the configured keys")
+        return self
+
+
+class RegistrySettings(BaseModel):
+    """Schema registry. With no URL the hub uses Avro single-object encoding instead of the wire format."""
+
+    url: str | None = "http://127.0.0.1:8081/apis/ccompat/v7"
+
+
+class InfraSettings(BaseModel):
+    """The local broker and registry that ``hub infra`` manages."""
+
+    cache_dir: Path = REPO_ROOT / ".cache"
+    state_dir: Path = REPO_ROOT / ".hub"
+    kafka_version: str = "4.1.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    apicurio_version: str = "3.0.9"
+    registry_port: int = 8081
+    java_home: Path | None = None
+    start_timeout_s: float = 120.0
+
+
+class WebSettings(BaseModel):
+    """Ports of the HTTP surfaces."""
+
+    host: str = "127.0.0.1"
+    worker_port: int = 6066
+    board_port: int = 8080
+    mllp_port: int = 2575
+    fhir_port: int = 8090
+    plo_port: int = 8091
+    ambulance_port: int = 8092
+    kpr_port: int = 8093
+    api_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    """Bearer tokens (name -> token) allowed to read patient-level data; empty means no such reads."""
+
+
+class HubSettings(BaseSettings):
+    """Every setting of the hub. Environment prefix ``HUB_``, nested groups joined by ``__``."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_nested_delimiter="__", extra="forbid")
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    pseudonym: PseudonymSettings = Field(default_factory=PseudonymSettings)
+    infra: InfraSettings = Field(default_factory=InfraSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    masterdata_dir: Path | None = None
+    """Directory with master data files overriding the shipped ones (same file names)."""
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    data_dir: Path = REPO_ROOT / ".hub" / "data"
+    """Worker state (RocksDB tables)."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"log_level must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
+        return upper
+
+
+def load_settings(**overrides: object) -> HubSettings:
+    """Build the settings from the environment; translate validation failures into :class:`ConfigError`."""
+    from pydantic import ValidationError
+
+    try:
+        return HubSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"invalid HUB_ settings: {exc}") from exc
