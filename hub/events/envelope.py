@@ -13,7 +13,10 @@ from hub.events.enums import EventType, SourceKind
 from hub.events.parts import Correction, Organisation, Part, Patient, Source
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c1e-6a53-4c59-9d5e-2b9a4f0c7e11")
-EVENTS_WITHOUT_PATIENT = frozenset({EventType.BED_CAPACITY_SET, EventType.AVVIK_REPORTED})
+# MESSAGE_REJECTED comes from an AppRec, which names only the rejected message id (no patient).
+EVENTS_WITHOUT_PATIENT = frozenset(
+    {EventType.BED_CAPACITY_SET, EventType.AVVIK_REPORTED, EventType.MESSAGE_REJECTED}
+)
 
 
 def make_event_id(kind: SourceKind, system: str, message_id: str, event_type: EventType, seq: int = 0) -> str:

@@ -7,12 +7,16 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from hub.events import Event
+from hub.events.outputs import AvvikRecord, BedMetricsRecord, PathwayStateRecord
 from hub.events.transport import DeadLetterRecord, RawMessage
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "samhandling.events.avsc": Event,
     "samhandling.raw.avsc": RawMessage,
     "samhandling.dlq.avsc": DeadLetterRecord,
+    "samhandling.avvik.avsc": AvvikRecord,
+    "samhandling.pathway.state.avsc": PathwayStateRecord,
+    "samhandling.beds.metrics.avsc": BedMetricsRecord,
 }
 
 

@@ -1,0 +1,81 @@
+"""The faust application: built from :class:`HubSettings`, no module-level globals.
+
+``build_app`` makes the app, its topics and tables, and registers the agents, the tick timer and the web views.
+The agents only decode, call the pure core and produce; the logic lives in ``hub.domain`` and
+``agents.normaliser`` / ``agents.pathway_processor``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from hub.observability.metrics import HubMetrics
+from hub.settings import HubSettings
+
+INTERNAL_TICKS = "samhandling.internal.ticks"
+INTERNAL_BEDS = "samhandling.internal.beds"
+
+
+@dataclass
+class WorkerOptions:
+    """How the worker runs: live (wall-clock ticks fire deadlines) or replay (event time only)."""
+
+    live: bool = True
+    tick_interval_s: float = 5.0
+    app_id: str = "samhandling-hub"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def topic_names(settings: HubSettings, options: WorkerOptions) -> dict[str, str]:
+    """The internal topic names, prefixed by the app id so parallel replays do not collide."""
+    return {
+        "ticks": f"{options.app_id}.internal.ticks",
+        "beds": f"{options.app_id}.internal.beds",
+    }
+
+
+def make_faust_app(settings: HubSettings, options: WorkerOptions) -> faust.App:
+    """A faust app configured for the hub (RocksDB tables via rocksdict, raw bytes everywhere)."""
+    kafka = settings.kafka
+    broker_credentials = None
+    if kafka.sasl_mechanism:
+        broker_credentials = faust.SASLCredentials(
+            username=kafka.sasl_username or "",
+            password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else "",
+            mechanism=kafka.sasl_mechanism,
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        options.app_id,
+        broker=[f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
+        broker_credentials=broker_credentials,
+        store="rocksdb://",
+        datadir=str(settings.data_dir / options.app_id),
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=settings.topics.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=True,
+        web_host=settings.web.host,
+        web_port=settings.web.worker_port,
+        web_bind=settings.web.host,
+        web_in_thread=False,
+        table_standby_replicas=0,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        autodiscover=False,
+        **options.extra,
+    )
+
+
+def new_metrics() -> tuple[HubMetrics, CollectorRegistry]:
+    """A metrics container on its own registry (one per worker)."""
+    registry = CollectorRegistry()
+    return HubMetrics(registry), registry

@@ -1,0 +1,171 @@
+"""Bed accounting per unit for the beds agent: folds bed changes into :class:`hub.domain.BedLedger`.
+
+The table (key: unit id) keeps each unit's change log and capacity as JSON, so a restarted worker rebuilds a
+unit's ledger from its changelog on first use. Records out: a LIVE snapshot after each change, and HOUR, DAY
+and midnight CENSUS snapshots when a change crosses an hour or day boundary (Europe/Oslo days). Metric ids
+are deterministic, so replays overwrite. Prometheus gauges are exported only for units in master data
+(bounded label sets). No faust import here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agents.engines import KeyValueTable
+from hub.domain import BedDelta, BedLedger, Movement
+from hub.events.enums import UnitKind
+from hub.events.internal import BedChange
+from hub.events.outputs import BedMetricsRecord, MetricPeriod, MetricScope
+from hub.masterdata.model import MasterData
+from hub.observability.metrics import HubMetrics, UnitLabels
+
+OSLO = ZoneInfo("Europe/Oslo")
+KEEP = timedelta(days=400)
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def _oslo_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=OSLO).astimezone(UTC)
+
+
+class BedsProcessor:
+    """One ledger for the units of this worker's partitions, persisted per unit in a table."""
+
+    def __init__(self, masterdata: MasterData, table: KeyValueTable) -> None:
+        self.masterdata = masterdata
+        self.table = table
+        self.ledger = BedLedger()
+        self._loaded: dict[str, dict[str, Any]] = {}
+
+    def invalidate(self) -> None:
+        """Forget the in-memory ledger (rebalance); units reload from the table on next use."""
+        self.ledger = BedLedger()
+        self._loaded.clear()
+
+    def _unit_doc(self, unit_id: str) -> dict[str, Any]:
+        doc = self._loaded.get(unit_id)
+        if doc is not None:
+            return doc
+        raw = self.table.get(unit_id.encode())
+        doc = json.loads(raw) if raw else {"changes": [], "capacity": [], "last": None, "meta": [None, None, None]}
+        for row in doc["changes"]:
+            self.ledger.apply(self._delta(unit_id, doc["meta"], row))
+        for valid_from, beds in doc["capacity"]:
+            self.ledger.set_capacity(unit_id, beds, date.fromisoformat(valid_from), doc["meta"][0])
+        unit = self.masterdata.unit(unit_id)
+        if unit is not None and unit.beds is not None and not doc["capacity"]:
+            self.ledger.set_capacity(unit_id, unit.beds, unit.valid_from, unit.kind.value)
+        self._loaded[unit_id] = doc
+        return doc
+
+    @staticmethod
+    def _delta(unit_id: str, meta: list[Any], row: list[Any]) -> BedDelta:
+        at, delta, movement, segment_id, start, reversal = row
+        return BedDelta(unit_id, meta[0], meta[1], meta[2], at, delta, Movement(movement), segment_id, start, reversal)
+
+    def apply(self, change: BedChange) -> list[BedMetricsRecord]:
+        """Fold one change in; return the snapshot records to publish."""
+        unit_id = change.unit_id
+        doc = self._unit_doc(unit_id)
+        meta = doc["meta"]
+        meta[0] = change.unit_kind.value if change.unit_kind else meta[0]
+        meta[1] = change.hf or meta[1]
+        meta[2] = change.kommunenummer or meta[2]
+        records: list[BedMetricsRecord] = []
+        last = datetime.fromisoformat(doc["last"]) if doc["last"] else None
+        if change.capacity is not None and change.capacity_from is not None:
+            self.ledger.set_capacity(unit_id, change.capacity, change.capacity_from, meta[0])
+            doc["capacity"] = [c for c in doc["capacity"] if c[0] != change.capacity_from.isoformat()]
+            doc["capacity"].append([change.capacity_from.isoformat(), change.capacity])
+        if change.delta is not None and change.movement is not None:
+            row = [
+                _epoch(change.at),
+                change.delta,
+                change.movement,
+                change.segment_id or "",
+                _epoch(change.segment_start or change.at),
+                change.reversal,
+            ]
+            self.ledger.apply(self._delta(unit_id, meta, row))
+            horizon = _epoch(change.at - KEEP)
+            doc["changes"] = [r for r in doc["changes"] if r[0] >= horizon] + [row]
+        if last is not None and change.at > last:
+            records.extend(self._periods(unit_id, meta, last, change.at))
+        if last is None or change.at > last:
+            doc["last"] = change.at.isoformat()
+        self.table[unit_id.encode()] = json.dumps(doc, separators=(",", ":")).encode()
+        records.append(self._snapshot(unit_id, meta, MetricPeriod.LIVE, change.at, None))
+        return records
+
+    def _periods(self, unit_id: str, meta: list[Any], last: datetime, now: datetime) -> list[BedMetricsRecord]:
+        out: list[BedMetricsRecord] = []
+        hour = last.replace(minute=0, second=0, microsecond=0)
+        end = hour + timedelta(hours=1)
+        steps = 0
+        while end <= now and steps < 48:  # at most two days of hourly records after a long quiet spell
+            out.append(self._snapshot(unit_id, meta, MetricPeriod.HOUR, hour, end))
+            hour, end, steps = end, end + timedelta(hours=1), steps + 1
+        day = last.astimezone(OSLO).date()
+        while _oslo_midnight(day + timedelta(days=1)) <= now:
+            midnight = _oslo_midnight(day + timedelta(days=1))
+            out.append(self._snapshot(unit_id, meta, MetricPeriod.DAY, _oslo_midnight(day), midnight))
+            out.append(self._snapshot(unit_id, meta, MetricPeriod.CENSUS, midnight, None))
+            day += timedelta(days=1)
+        return out
+
+    def _snapshot(
+        self, unit_id: str, meta: list[Any], period: MetricPeriod, start: datetime, end: datetime | None
+    ) -> BedMetricsRecord:
+        ledger = self.ledger
+        day = start.astimezone(OSLO).date()
+        if period is MetricPeriod.CENSUS:
+            occupied = ledger.census(unit_id, start)
+        elif end is not None:
+            occupied = ledger.census(unit_id, end)
+        else:
+            occupied = ledger.occupied(unit_id)
+        window_start = _oslo_midnight(day) if period is MetricPeriod.LIVE else start
+        window_end = end or start
+        bed_days = ledger.bed_days(unit_id, window_start, window_end) if window_end > window_start else 0.0
+        belegg = ledger.belegg(unit_id, window_start, window_end) if window_end > window_start else None
+        los = ledger.mean_los_days(unit_id)
+        kind = meta[0]
+        kommune = meta[2]
+        return BedMetricsRecord(
+            metric_id=f"{MetricScope.UNIT.value}:{unit_id}:{period.value}:{start.isoformat()}",
+            scope=MetricScope.UNIT,
+            scope_id=unit_id,
+            unit_kind=UnitKind(kind) if kind in UnitKind.__members__ else None,
+            hf=meta[1],
+            kommune=kommune,
+            helsefellesskap=self.masterdata.helsefellesskap_for_kommune(kommune, day)
+            or self.masterdata.helsefellesskap_for_hf(meta[1]),
+            period=period,
+            period_start=start,
+            period_end=end,
+            occupied=occupied,
+            capacity=ledger.capacity(unit_id, day),
+            belegg=belegg,
+            admissions=ledger.admissions(unit_id, day),
+            discharges=ledger.discharges(unit_id, day),
+            bed_days=bed_days,
+            avg_length_of_stay_hours=None if los is None else los * 24,
+        )
+
+    def export(self, record: BedMetricsRecord, metrics: HubMetrics) -> None:
+        """Set the Prometheus gauges of a LIVE unit record (units in master data only)."""
+        if record.period is not MetricPeriod.LIVE:
+            return
+        unit = self.masterdata.unit(record.scope_id)
+        if unit is None or unit.kommunenummer is None:
+            return
+        labels = UnitLabels(unit.unit_id, unit.kind, unit.kommunenummer, unit.hf_id or "")
+        capacity = record.capacity or 0
+        ratio = record.occupied / capacity if capacity else 0.0
+        metrics.set_bed_state(labels, occupied=max(record.occupied, 0), capacity=capacity, occupancy_ratio=ratio)

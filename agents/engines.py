@@ -1,0 +1,138 @@
+"""One domain engine per partition, over a key/value table (a faust table in the worker, a dict in tests).
+
+Table values are ``{"p": partition, "s": PathwayState.to_dict()}`` as JSON bytes: the partition is stored so
+the deadline heaps can be rebuilt per partition after a restart or rebalance by one scan of the local table,
+whatever partitioner the producers used. No faust import here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from hub.domain import Engine, EngineConfig, PathwayState, RuleBook
+from hub.masterdata.model import MasterData
+
+
+class KeyValueTable(Protocol):
+    """The subset of a faust table the engines use."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def __setitem__(self, key: bytes, value: bytes) -> None: ...
+
+    def __delitem__(self, key: bytes) -> None: ...
+
+    def items(self) -> Iterable[tuple[bytes, bytes]]: ...
+
+
+def encode_state(partition: int, state: PathwayState) -> bytes:
+    """Table value of a state."""
+    return json.dumps({"p": partition, "s": state.to_dict()}, separators=(",", ":")).encode()
+
+
+def decode_state(value: bytes) -> tuple[int, PathwayState]:
+    """(partition, state) of a table value."""
+    data = json.loads(value)
+    return int(data["p"]), PathwayState.from_dict(data["s"])
+
+
+class TableStore:
+    """:class:`hub.domain.PathwayStore` on a table, with a cache of decoded states for the hot path."""
+
+    def __init__(self, table: KeyValueTable, partition: int, cache_size: int = 50_000) -> None:
+        self.table = table
+        self.partition = partition
+        self.loading = False
+        self._cache: dict[str, PathwayState] = {}
+        self._cache_size = cache_size
+
+    def get(self, pseudonym: str) -> PathwayState | None:
+        """The state of a patient, or None."""
+        state = self._cache.get(pseudonym)
+        if state is not None:
+            return state
+        raw = self.table.get(pseudonym.encode())
+        if raw is None:
+            return None
+        _, state = decode_state(raw)
+        self._remember(state)
+        return state
+
+    def put(self, state: PathwayState) -> None:
+        """Store a state (not while rebuilding: the table already has it)."""
+        self._remember(state)
+        if not self.loading:
+            self.table[state.pseudonym.encode()] = encode_state(self.partition, state)
+
+    def delete(self, pseudonym: str) -> None:
+        """Forget a patient."""
+        self._cache.pop(pseudonym, None)
+        if self.table.get(pseudonym.encode()) is not None:
+            del self.table[pseudonym.encode()]
+
+    def _remember(self, state: PathwayState) -> None:
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[state.pseudonym] = state
+
+
+class EngineSet:
+    """The engines of the partitions this worker holds; rebuilt lazily after each rebalance."""
+
+    def __init__(
+        self, masterdata: MasterData, table: KeyValueTable, config: EngineConfig, rules: RuleBook
+    ) -> None:
+        self.masterdata = masterdata
+        self.table = table
+        self.config = config
+        self.rules = rules
+        self._engines: dict[int, Engine] = {}
+
+    def invalidate(self) -> None:
+        """Forget every engine (partitions were assigned or revoked): rebuild on next use."""
+        self._engines.clear()
+
+    def engine(self, partition: int) -> Engine:
+        """The engine of ``partition``, rebuilding all engines from the local table if needed."""
+        engine = self._engines.get(partition)
+        if engine is None:
+            self._rebuild(partition)
+            engine = self._engines[partition]
+        return engine
+
+    def _new(self, partition: int) -> Engine:
+        return Engine(self.masterdata, config=self.config, rules=self.rules, store=TableStore(self.table, partition))
+
+    def _rebuild(self, wanted: int) -> None:
+        fresh: dict[int, Engine] = {}
+        for _key, value in self.table.items():
+            partition, state = decode_state(value)
+            if partition in self._engines:
+                continue
+            engine = fresh.get(partition)
+            if engine is None:
+                engine = fresh[partition] = self._new(partition)
+            store = engine.store
+            assert isinstance(store, TableStore)
+            store.loading = True
+            try:
+                engine.register(state)
+            finally:
+                store.loading = False
+        fresh.setdefault(wanted, self._new(wanted))
+        self._engines.update(fresh)
+
+    def __iter__(self) -> Iterator[tuple[int, Engine]]:
+        return iter(list(self._engines.items()))
+
+    @property
+    def pending_deadlines(self) -> int:
+        """Pending deadlines over all engines."""
+        return sum(e.pending_deadlines for e in self._engines.values())
+
+
+class DictTable(dict[bytes, bytes]):
+    """A dict that satisfies :class:`KeyValueTable` (tests, replays without faust)."""
+

@@ -1,0 +1,241 @@
+"""The stream worker: normalise → events → pathway (table) → avvik / pathway.state / bed changes → beds.
+
+Agents only decode, call the pure core and produce. Processing is at-least-once with committed offsets; every
+output has a deterministic key (avvik id, pseudonym, metric id), so redelivery and replay overwrite.
+
+Time: in ``live`` mode a leader timer sends a :class:`Tick` with the wall clock to every partition of the
+ticks topic (co-partitioned with ``samhandling.events``), so deadlines of quiet partitions still fire, from
+inside the stream (table writes need a stream context). In both modes each event also advances its
+partition's engine to the partition's event-time watermark.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import faust
+import structlog
+from prometheus_client import CollectorRegistry
+
+from agents.app import WorkerOptions, make_faust_app, new_metrics
+from agents.beds import BedsProcessor
+from agents.convert import avvik_record, bed_change, pathway_record
+from agents.engines import EngineSet, decode_state
+from agents.normaliser import Normaliser
+from agents.web import is_ready, register_views
+from hub.domain import AvvikUpsert, BedDelta, CapacitySet, EngineConfig, PathwayChanged, RuleBook
+from hub.domain.effects import Effect
+from hub.errors import SerdeError
+from hub.events import Event, SourceKind
+from hub.events.internal import BedChange, Tick
+from hub.events.outputs import AvvikRecord, AvvikStatus, BedMetricsRecord, PathwayStateRecord
+from hub.events.transport import DeadLetterRecord, RawMessage
+from hub.identity import Pseudonymiser
+from hub.identity.sealing import Sealer, sha256_hex
+from hub.masterdata import load_masterdata
+from hub.observability.metrics import HubMetrics
+from hub.serde import SingleObjectCodec, TopicCodec, codec_for
+from hub.settings import HubSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Worker:
+    """A built worker: the faust app plus what tests and the demo want to look at."""
+
+    app: faust.App
+    settings: HubSettings
+    options: WorkerOptions
+    metrics: HubMetrics
+    registry: CollectorRegistry
+    engines: EngineSet
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def _source_kind(name: str) -> SourceKind:
+    try:
+        return SourceKind(name.upper().replace("HL7V2", "HL7V2"))
+    except ValueError:
+        return SourceKind.SIMULATOR if name == "simulator" else SourceKind.MANUAL
+
+
+def build_worker(settings: HubSettings, options: WorkerOptions | None = None) -> Worker:  # noqa: PLR0915
+    """Build the faust app with its topics, tables, agents, timer and web views."""
+    options = options or WorkerOptions()
+    topics = settings.topics
+    app = make_faust_app(settings, options)
+    metrics, registry = new_metrics()
+    masterdata = load_masterdata(settings.masterdata_dir)
+    engines_config = EngineConfig()
+    rules = RuleBook.from_masterdata(masterdata)
+
+    raw_names = [topics.raw_hl7v2, topics.raw_fhir, topics.raw_plo, topics.raw_ambulance, topics.raw_kpr]
+    ticks_name = f"{options.app_id}.internal.ticks"
+    beds_name = f"{options.app_id}.internal.beds"
+
+    def t(*names: str, **kw: Any) -> faust.TopicT:
+        return app.topic(*names, key_type=bytes, value_type=bytes, **kw)
+
+    raw_channel = t(*raw_names)
+    events_channel = t(topics.events)
+    pathway_channel = t(topics.events, ticks_name)
+    ticks_topic = t(ticks_name, partitions=topics.partitions, internal=True)
+    beds_topic = t(beds_name, partitions=topics.partitions, internal=True)
+    avvik_topic = t(topics.avvik)
+    state_topic = t(topics.pathway_state)
+    metrics_topic = t(topics.beds_metrics)
+    dlq_topic = t(topics.dlq)
+
+    pathway_table = app.Table(
+        "pathway", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions
+    )
+    beds_table = app.Table("beds", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions)
+
+    raw_codec: TopicCodec[RawMessage] = codec_for(settings, RawMessage, topics.raw_hl7v2)
+    event_codec: TopicCodec[Event] = codec_for(settings, Event, topics.events)
+    dlq_codec: TopicCodec[DeadLetterRecord] = codec_for(settings, DeadLetterRecord, topics.dlq)
+    avvik_codec: TopicCodec[AvvikRecord] = codec_for(settings, AvvikRecord, topics.avvik)
+    state_codec: TopicCodec[PathwayStateRecord] = codec_for(settings, PathwayStateRecord, topics.pathway_state)
+    metrics_codec: TopicCodec[BedMetricsRecord] = codec_for(settings, BedMetricsRecord, topics.beds_metrics)
+    tick_codec = SingleObjectCodec(Tick)
+    bed_codec = SingleObjectCodec(BedChange)
+
+    pseudonymiser = Pseudonymiser.from_settings(settings.pseudonym)
+    sealer = Sealer.from_settings(settings.pseudonym)
+    normaliser = Normaliser(raw_codec, pseudonymiser, sealer)
+    engines = EngineSet(masterdata, pathway_table, engines_config, rules)
+    beds = BedsProcessor(masterdata, beds_table)
+    worker = Worker(app, settings, options, metrics, registry, engines)
+    counters = worker.counters
+    watermarks: dict[int, datetime] = {}
+
+    def bump(name: str, n: int = 1) -> None:
+        counters[name] = counters.get(name, 0) + n
+
+    @app.on_partitions_assigned.connect
+    def _assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        engines.invalidate()
+        beds.invalidate()
+
+    @app.on_partitions_revoked.connect
+    def _revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        engines.invalidate()
+        beds.invalidate()
+
+    async def dead_letter(event: faust.EventT[bytes], record: DeadLetterRecord) -> None:
+        await event.send(dlq_topic, key=(record.message_id or record.payload_sha256).encode(),
+                         value=dlq_codec.encode(record))
+        metrics.dead_lettered(_source_kind(record.source), record.code)
+        bump("dlq")
+
+    @app.agent(raw_channel, name="normalise")
+    async def normalise(stream: faust.StreamT[bytes]) -> None:
+        async for batch in cast(Any, stream).take_events(500, within=0.2):
+            for event in batch:
+                started = time.perf_counter()
+                topic = event.message.topic
+                metrics.message_consumed(topic)
+                result = normaliser.normalise(event.value, topic=topic, now=datetime.now(UTC))
+                if result.dead_letter is not None:
+                    await dead_letter(event, result.dead_letter)
+                    continue
+                for ev in result.events:
+                    await event.send(events_channel, key=ev.key.encode(), value=event_codec.encode(ev))
+                metrics.message_produced(topics.events, len(result.events))
+                metrics.observe_processing(topic, time.perf_counter() - started)
+                bump("normalised", len(result.events))
+
+    async def publish(event: faust.EventT[bytes], effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, AvvikUpsert):
+                rec = avvik_record(effect.record)
+                await event.send(avvik_topic, key=rec.avvik_id.encode(), value=avvik_codec.encode(rec))
+                hf = rec.helsefellesskap or "unknown"
+                if rec.status is AvvikStatus.OPEN:
+                    metrics.avvik_was_opened(rec.code, hf)
+                elif rec.status is AvvikStatus.RESOLVED:
+                    metrics.avvik_was_resolved(rec.code, hf)
+                else:
+                    metrics.avvik_was_retracted(rec.code, hf)
+                bump("avvik")
+            elif isinstance(effect, PathwayChanged):
+                if effect.summary is None:
+                    await event.send(state_topic, key=effect.pseudonym.encode(), value=None)
+                else:
+                    srec = pathway_record(effect.summary)
+                    await event.send(state_topic, key=srec.pseudonym.encode(), value=state_codec.encode(srec))
+                bump("states")
+            elif isinstance(effect, BedDelta | CapacitySet):
+                change = bed_change(effect)
+                await event.send(beds_topic, key=change.unit_id.encode(), value=bed_codec.encode(change))
+                bump("bed_changes")
+
+    @app.agent(pathway_channel, name="pathway")
+    async def pathway(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            started = time.perf_counter()
+            message = event.message
+            engine = engines.engine(message.partition)
+            if message.topic == ticks_name:
+                now = tick_codec.decode(event.value).now
+                effects = engine.advance(now)
+            else:
+                metrics.message_consumed(message.topic)
+                try:
+                    ev = event_codec.decode(event.value)
+                except SerdeError as exc:
+                    await dead_letter(event, _pathway_dead_letter(sealer, event.value, str(exc)))
+                    continue
+                effects = engine.apply(ev)
+                mark = watermarks.get(message.partition)
+                if mark is None or ev.occurred_at > mark:
+                    watermarks[message.partition] = mark = ev.occurred_at
+                effects += engine.advance(mark)
+                bump("events")
+                metrics.observe_processing(message.topic, time.perf_counter() - started)
+            await publish(event, effects)
+
+    @app.agent(beds_topic, name="beds")
+    async def beds_agent(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            change = bed_codec.decode(event.value)
+            for rec in beds.apply(change):
+                await event.send(metrics_topic, key=rec.metric_id.encode(), value=metrics_codec.encode(rec))
+                beds.export(rec, metrics)
+                bump("bed_metrics")
+
+    if options.live:
+
+        @app.timer(interval=options.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+        async def tick() -> None:
+            value = tick_codec.encode(Tick(now=datetime.now(UTC)))
+            for partition in range(topics.partitions):
+                await ticks_topic.send(key=b"tick", value=value, partition=partition)
+
+    async def read_pathway(pseudonym: str) -> dict[str, Any] | None:
+        raw = pathway_table.get(pseudonym.encode())
+        if raw is None:
+            return None
+        _, state = decode_state(raw)
+        return state.to_dict()
+
+    register_views(app, settings, registry, read_pathway, metrics.set_worker_ready)
+    _ = (normalise, pathway, beds_agent, is_ready)
+    return worker
+
+
+def _pathway_dead_letter(sealer: Sealer, data: bytes, reason: str) -> DeadLetterRecord:
+    return DeadLetterRecord(
+        source="events",
+        stage="pathway",
+        code="serde",
+        reason=reason,
+        received_at=datetime.now(UTC),
+        payload_sha256=sha256_hex(data),
+        sealed_payload=sealer.seal(data),
+        key_id=sealer.active_key_id,
+    )

@@ -1,0 +1,48 @@
+"""``hub validate FILE…``: show the canonical events a message file maps to, or why it cannot be accepted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from connectors.formats import MappingContext
+from connectors.registry import FORMAT_MODULES, detect, get_format
+from hub.errors import InputError
+from hub.identity import Pseudonymiser
+from hub.settings import load_settings
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "format_name", type=click.Choice(sorted(FORMAT_MODULES)), help="Skip detection.")
+@click.option("--redacted", is_flag=True, help="Also print the redacted message that would go to Kafka.")
+def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -> None:
+    """Parse message FILES (format detected) and print their canonical events as JSON lines.
+
+    Exits 1 if any file is rejected, printing the reason for each to stderr.
+    """
+    settings = load_settings()
+    ctx = MappingContext(
+        pseudonymiser=Pseudonymiser.from_settings(settings.pseudonym),
+        received_at=datetime.now(UTC),
+        system="hub-validate",
+    )
+    failed = 0
+    for path in files:
+        payload = path.read_bytes()
+        try:
+            fmt = get_format(format_name) if format_name else detect(payload)
+            accepted = fmt.accept(payload, ctx)
+        except InputError as exc:
+            failed += 1
+            click.echo(f"{path}: REJECTED [{exc.code}] {exc.reason}", err=True)
+            continue
+        click.echo(f"{path}: {fmt.name} message {accepted.message_id}: {len(accepted.events)} event(s)", err=True)
+        for event in accepted.events:
+            click.echo(event.model_dump_json())
+        if redacted:
+            click.echo(accepted.redacted.decode("utf-8", errors="replace"), err=True)
+    if failed:
+        raise SystemExit(1)
