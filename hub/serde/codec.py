@@ -25,6 +25,8 @@ class Codec(Protocol[M]):
 
     def decode(self, data: bytes) -> M: ...
 
+    def close(self) -> None: ...
+
 
 class TopicCodec(Generic[M]):
     """Encodes with the configured encoding; decodes either encoding."""
@@ -42,6 +44,11 @@ class TopicCodec(Generic[M]):
     def encode(self, record: M) -> bytes:
         """Bytes of ``record`` for this topic."""
         return (self._wire or self._single).encode(record)
+
+    def close(self) -> None:
+        """Release the registry client's connections (no-op without a registry)."""
+        if self._wire is not None:
+            self._wire.close()
 
     def decode(self, data: bytes) -> M:
         """The record in ``data``, in whichever encoding it was written."""

@@ -34,6 +34,7 @@ class RegistryCodec(Generic[M]):
     def __init__(self, client: SchemaRegistryClient, model: type[M], topic: str) -> None:
         self.model = model
         self.topic = topic
+        self._client = client
         schema_str = json.dumps(avro_schema(model))
         self._ctx = SerializationContext(topic, MessageField.VALUE)
         self._ser = AvroSerializer(client, schema_str, lambda obj, _ctx: to_datum(obj))
@@ -48,6 +49,10 @@ class RegistryCodec(Generic[M]):
         if not isinstance(data, bytes):
             raise SerdeError(f"serializer returned no bytes for {self.model.__name__}")
         return data
+
+    def close(self) -> None:
+        """Close the registry client's HTTP connections."""
+        self._client.close()
 
     def decode(self, data: bytes) -> M:
         """The record in wire-format ``data``."""

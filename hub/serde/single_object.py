@@ -38,6 +38,9 @@ class SingleObjectCodec(Generic[M]):
         self.fingerprint = schema_fingerprint(self.schema)
         self._writers: dict[bytes, Any] = {self.fingerprint: self._parsed}
 
+    def close(self) -> None:
+        """Nothing to release (part of the codec protocol)."""
+
     def add_writer(self, schema: dict[str, Any]) -> None:
         """Accept records written with an older (compatible) schema."""
         self._writers[schema_fingerprint(schema)] = fastavro.parse_schema(schema)

@@ -13,17 +13,21 @@ from tests.factories import all_examples
 pytestmark = [pytest.mark.kafka, pytest.mark.registry]
 
 
-def _through_broker(settings: HubSettings, topic: str, codec: TopicCodec[Event], events: list[Event]) -> list[Event]:
+def _through_broker(
+    settings: HubSettings, topic: str, codec: TopicCodec[Event], events: list[Event]
+) -> list[Event]:
     producer = Producer(settings.kafka.confluent_config())
     for event in events:
         producer.produce(topic, key=event.key.encode(), value=codec.encode(event))
     assert producer.flush(30) == 0
-    consumer = Consumer({
-        **settings.kafka.confluent_config(),
-        "group.id": f"{topic}-reader",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-    })
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"{topic}-reader",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     received: list[Event] = []
     try:
@@ -48,7 +52,10 @@ def test_wire_format_round_trip_through_registry(infra: HubSettings, topic: str)
     events = all_examples()
     encoded = codec.encode(events[0])
     assert encoded[0] == 0  # magic byte of the wire format, then a 4-byte schema id
-    received = _through_broker(infra, topic, codec, events)
+    try:
+        received = _through_broker(infra, topic, codec, events)
+    finally:
+        codec.close()
     assert sorted(received, key=lambda e: e.event_id) == sorted(events, key=lambda e: e.event_id)
 
 

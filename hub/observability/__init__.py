@@ -1,0 +1,1 @@
+"""Observability: the Prometheus metrics container (:mod:`hub.observability.metrics`)."""

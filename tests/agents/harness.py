@@ -1,0 +1,195 @@
+"""Run real ``hub worker`` processes against the session broker on topics private to one test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+from confluent_kafka import Consumer, Producer
+from pydantic import BaseModel
+
+from hub.events import Event
+from hub.kafka.topics import ensure_topics
+from hub.serde import codec_for
+from hub.settings import HubSettings, TopicSettings
+
+M = TypeVar("M", bound=BaseModel)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def private_settings(infra: HubSettings, tmp: Path, *, registry: bool = False) -> HubSettings:
+    """Settings whose topic names, data dir and worker port belong to one test."""
+    tag = uuid.uuid4().hex[:8]
+    names = {
+        f: f"t{tag}.{getattr(TopicSettings(), f)}"
+        for f in TopicSettings.model_fields
+        if f not in ("partitions", "replication_factor")
+    }
+    topics = TopicSettings(**names, partitions=3)
+    settings = infra.model_copy(
+        update={
+            "topics": topics,
+            "data_dir": tmp / "data",
+            "registry": infra.registry if registry else infra.registry.model_copy(update={"url": None}),
+            "web": infra.web.model_copy(update={"worker_port": free_port()}),
+        }
+    )
+    ensure_topics(settings)
+    return settings
+
+
+def settings_env(settings: HubSettings) -> dict[str, str]:
+    """The ``HUB_*`` environment that reproduces ``settings`` in a child process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
+    env["HUB_REGISTRY__URL"] = settings.registry.url or ""
+    env["HUB_DATA_DIR"] = str(settings.data_dir)
+    env["HUB_WEB__WORKER_PORT"] = str(settings.web.worker_port)
+    env["HUB_LOG_LEVEL"] = "WARNING"
+    for name in TopicSettings.model_fields:
+        env[f"HUB_TOPICS__{name.upper()}"] = str(getattr(settings.topics, name))
+    return env
+
+
+class WorkerProcess:
+    """A ``hub worker`` child process."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        app_id: str,
+        log: Path,
+        *,
+        port: int | None = None,
+        data_dir: Path | None = None,
+        clock: str = "event",
+    ) -> None:
+        self.port = port or settings.web.worker_port
+        env = settings_env(settings)
+        env["HUB_WEB__WORKER_PORT"] = str(self.port)
+        if data_dir is not None:
+            env["HUB_DATA_DIR"] = str(data_dir)
+        self.log = log
+        self._out = log.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hub.cli",
+                "worker",
+                "--app-id",
+                app_id,
+                "--clock",
+                clock,
+                "--tick-interval",
+                "1",
+            ],
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Block until /readyz answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}; log: {self.log}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"worker not ready after {timeout}s; log: {self.log}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker (a crash, no clean shutdown)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._out.close()
+
+    def stop(self) -> None:
+        """SIGTERM the worker and wait for it (kill if it hangs)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._out.close()
+
+
+def produce_events(settings: HubSettings, events: list[Event], *, partition: int | None = None) -> None:
+    """Write canonical events to the events topic (keyed like the normaliser keys them)."""
+    codec = codec_for(settings, Event, settings.topics.events)
+    producer = Producer({**settings.kafka.confluent_config(), "partitioner": "murmur2_random"})
+    for event in events:
+        kwargs = {} if partition is None else {"partition": partition}
+        producer.produce(settings.topics.events, key=event.key.encode(), value=codec.encode(event), **kwargs)
+    assert producer.flush(30) == 0
+
+
+def produce_raw(settings: HubSettings, topic: str, key: bytes, value: bytes) -> None:
+    """Write one record to a topic."""
+    producer = Producer(settings.kafka.confluent_config())
+    producer.produce(topic, key=key, value=value)
+    assert producer.flush(30) == 0
+
+
+def read_latest(
+    settings: HubSettings,
+    topic: str,
+    model: type[M],
+    *,
+    expect: int = 0,
+    timeout: float = 60.0,
+    quiet: float = 3.0,
+) -> dict[str, M | None]:
+    """The latest record per key on ``topic`` (None for tombstones), read until ``expect`` keys are seen
+    and the topic has been quiet for ``quiet`` seconds, or ``timeout``."""
+    codec = codec_for(settings, model, topic)
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    latest: dict[str, M | None] = {}
+    deadline = time.monotonic() + timeout
+    last_message = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.25)
+            if msg is None or msg.error():
+                if len(latest) >= expect and time.monotonic() - last_message > quiet:
+                    break
+                continue
+            last_message = time.monotonic()
+            key = (msg.key() or b"").decode()
+            value = msg.value()
+            latest[key] = codec.decode(value) if value else None
+    finally:
+        consumer.close()
+    return latest

@@ -1,0 +1,76 @@
+"""Tests of the per-partition engines over a key/value table (what the faust table stands behind)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agents.engines import DictTable, EngineSet, decode_state
+from hub.domain import AvvikUpsert, EngineConfig, RuleBook
+from hub.events import EventType
+from hub.masterdata import load_masterdata
+from tests.factories import BASE_TIME, example_event
+
+
+def _engines(table: DictTable) -> EngineSet:
+    md = load_masterdata()
+    return EngineSet(md, table, EngineConfig(), RuleBook.from_masterdata(md))
+
+
+def _codes(effects: list[object]) -> list[tuple[str, str]]:
+    return [(e.record.code, e.record.status.value) for e in effects if isinstance(e, AvvikUpsert)]
+
+
+def test_state_is_written_to_the_table_with_its_partition() -> None:
+    """Applying an event stores the patient's state in the table, tagged with the partition."""
+    table = DictTable()
+    engines = _engines(table)
+    engines.engine(2).apply(example_event(EventType.ADMITTED, pseudonym="P" * 32))
+    partition, state = decode_state(table[b"P" * 32])
+    assert partition == 2
+    assert state.pseudonym == "P" * 32
+    assert state.facts
+
+
+def test_deadlines_survive_a_restart() -> None:
+    """A worker restarted from the table still fires SA01 for an admission that was never notified."""
+    table = DictTable()
+    first = _engines(table)
+    admitted = example_event(EventType.ADMITTED, pseudonym="Q" * 32)  # patient born 1941: aged >= 75
+    first.engine(1).apply(admitted)
+    assert _codes(first.engine(1).advance(BASE_TIME + timedelta(hours=1))) == []
+
+    restarted = _engines(table)  # a new process: engines rebuilt from the table alone
+    engine = restarted.engine(1)
+    assert engine.pending_deadlines == 1
+    fired = _codes(engine.advance(BASE_TIME + timedelta(hours=25)))
+    assert ("SA01", "OPEN") in fired
+
+
+def test_rebuild_assigns_states_to_their_own_partition() -> None:
+    """After a rebuild each engine holds only the deadlines of its own partition's patients."""
+    table = DictTable()
+    engines = _engines(table)
+    engines.engine(0).apply(example_event(EventType.ADMITTED, pseudonym="A" * 32))
+    engines.engine(3).apply(example_event(EventType.ADMITTED, pseudonym="B" * 32))
+    rebuilt = _engines(table)
+    assert rebuilt.engine(0).pending_deadlines == 1
+    assert rebuilt.engine(3).pending_deadlines == 1
+    assert rebuilt.engine(5).pending_deadlines == 0
+    assert rebuilt.pending_deadlines == 2
+
+
+def test_rebuild_does_not_rewrite_the_table() -> None:
+    """Loading states into engines does not write them back (no changelog traffic on rebalance)."""
+
+    class CountingTable(DictTable):
+        writes = 0
+
+        def __setitem__(self, key: bytes, value: bytes) -> None:
+            CountingTable.writes += 1
+            super().__setitem__(key, value)
+
+    table = CountingTable()
+    _engines(table).engine(0).apply(example_event(EventType.ADMITTED, pseudonym="C" * 32))
+    before = CountingTable.writes
+    _engines(table).engine(0)
+    assert CountingTable.writes == before
