@@ -69,6 +69,10 @@ def make_faust_app(settings: HubSettings, options: WorkerOptions) -> faust.App:
         web_in_thread=False,
         table_standby_replicas=0,
         broker_commit_interval=1.0,
+        # batch produce requests: without linger aiokafka sends one request per record
+        producer_linger=0.01,
+        producer_max_batch_size=256 * 1024,
+        broker_max_poll_records=1000,
         stream_wait_empty=False,
         autodiscover=False,
         **options.extra,

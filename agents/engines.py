@@ -7,9 +7,10 @@ whatever partitioner the producers used. No faust import here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Protocol
+
+import orjson
 
 from hub.domain import Engine, EngineConfig, PathwayState, RuleBook
 from hub.masterdata.model import MasterData
@@ -29,12 +30,12 @@ class KeyValueTable(Protocol):
 
 def encode_state(partition: int, state: PathwayState) -> bytes:
     """Table value of a state."""
-    return json.dumps({"p": partition, "s": state.to_dict()}, separators=(",", ":")).encode()
+    return orjson.dumps({"p": partition, "s": state.to_dict()})
 
 
 def decode_state(value: bytes) -> tuple[int, PathwayState]:
     """(partition, state) of a table value."""
-    data = json.loads(value)
+    data = orjson.loads(value)
     return int(data["p"]), PathwayState.from_dict(data["s"])
 
 

@@ -25,6 +25,7 @@ from agents.beds import BedsProcessor
 from agents.convert import avvik_record, bed_change, pathway_record
 from agents.engines import EngineSet, decode_state
 from agents.normaliser import Normaliser
+from agents.observe import PipelineObserver
 from agents.web import is_ready, register_views
 from hub.domain import AvvikUpsert, BedDelta, CapacitySet, EngineConfig, PathwayChanged, RuleBook
 from hub.domain.effects import Effect
@@ -109,6 +110,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     normaliser = Normaliser(raw_codec, pseudonymiser, sealer)
     engines = EngineSet(masterdata, pathway_table, engines_config, rules)
     beds = BedsProcessor(masterdata, beds_table)
+    observer = PipelineObserver(metrics, masterdata)
     worker = Worker(app, settings, options, metrics, registry, engines)
     counters = worker.counters
     watermarks: dict[int, datetime] = {}
@@ -154,6 +156,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             if isinstance(effect, AvvikUpsert):
                 rec = avvik_record(effect.record)
                 await event.send(avvik_topic, key=rec.avvik_id.encode(), value=avvik_codec.encode(rec))
+                observer.on_avvik(rec)
                 hf = rec.helsefellesskap or "unknown"
                 if rec.status is AvvikStatus.OPEN:
                     metrics.avvik_was_opened(rec.code, hf)
@@ -165,9 +168,11 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             elif isinstance(effect, PathwayChanged):
                 if effect.summary is None:
                     await event.send(state_topic, key=effect.pseudonym.encode(), value=None)
+                    observer.on_state(None, effect.pseudonym)
                 else:
                     srec = pathway_record(effect.summary)
                     await event.send(state_topic, key=srec.pseudonym.encode(), value=state_codec.encode(srec))
+                    observer.on_state(srec, srec.pseudonym)
                 bump("states")
             elif isinstance(effect, BedDelta | CapacitySet):
                 change = bed_change(effect)
@@ -190,6 +195,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 except SerdeError as exc:
                     await dead_letter(event, _pathway_dead_letter(sealer, event.value, str(exc)))
                     continue
+                observer.on_event(ev)
                 effects = engine.apply(ev)
                 mark = watermarks.get(message.partition)
                 if mark is None or ev.occurred_at > mark:

@@ -87,13 +87,24 @@ class InfraSettings(BaseModel):
 
     cache_dir: Path = REPO_ROOT / ".cache"
     state_dir: Path = REPO_ROOT / ".hub"
-    kafka_version: str = "4.1.1"
+    kafka_version: str = "4.4.0"
+    """Newest 4.x verified with aiokafka 0.14 and faust-streaming 0.15.3 (produce, consume, agent + table)."""
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
-    apicurio_version: str = "3.0.9"
+    apicurio_version: str = "3.3.3"
+    """Apicurio Registry 3.2+ needs Java 21+; on a machine with only Java 17 use 3.0.9."""
     registry_port: int = 8081
+    registry_management_port: int = 9081
+    """Quarkus management interface of the registry (its own default, 9000, collides too easily)."""
     java_home: Path | None = None
+    """JDK to run both services; unset = the newest JDK found (JAVA_HOME-like dirs, /usr/lib/jvm, PATH)."""
+    maven_repo: Path | None = None
+    """Maven local repository; unset = Maven's default (~/.m2/repository)."""
+    maven_central_url: str = "https://repo1.maven.org/maven2"
+    auto_create_topics: bool = True
+    """Broker auto-creates topics on first use (Kafka default); the hub creates its own topics explicitly."""
     start_timeout_s: float = 120.0
+    stop_timeout_s: float = 20.0
 
 
 class WebSettings(BaseModel):

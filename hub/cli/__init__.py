@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("hub.cli.report", "report"),
     ("hub.cli.simulate", "simulate"),
     ("hub.cli.demo", "demo"),
+    ("hub.cli.board", "board"),
 )
 
 
@@ -60,3 +61,4 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+

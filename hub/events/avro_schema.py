@@ -112,33 +112,56 @@ def avro_schema(cls: type[BaseModel]) -> JsonDict:
     return schema
 
 
-def _datum(value: Any, tp: Any) -> Any:
-    if value is None:
-        return None
-    if _is_union(tp):
-        models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
-        if isinstance(value, BaseModel) and models:
-            return (_full(type(value).__name__), to_datum(value))
-        others = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _datum(value, others[0]) if len(others) == 1 else value
-    if isinstance(value, BaseModel):
-        return to_datum(value)
-    origin = typing.get_origin(tp)
-    if origin is dict:
-        vt = typing.get_args(tp)[1]
-        return {k: _datum(v, vt) for k, v in value.items()}
-    if origin in (list, tuple, frozenset, set):
-        it = typing.get_args(tp)[0]
-        return [_datum(v, it) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
+def _model_args(tp: Any) -> list[type[BaseModel]]:
+    return [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _fixups(cls: type[BaseModel]) -> list[tuple[str, str, Any]]:
+    """Fields whose dumped value needs work after ``model_dump``: record unions (tuple notation), nested
+    models and lists of models. Everything else pydantic already dumps as fastavro wants it."""
+    cached = _PLANS.get(cls)
+    if cached is not None:
+        return cached
+    plan: list[tuple[str, str, Any]] = []
+    for name, info in cls.model_fields.items():
+        tp = info.annotation
+        models = _model_args(tp) if _is_union(tp) else []
+        if len(models) > 1:
+            plan.append((name, "union", {_full(m.__name__): m for m in models}))
+        elif len(models) == 1:
+            plan.append((name, "model", models[0]))
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
+            plan.append((name, "model", tp))
+        elif typing.get_origin(tp) in (list, tuple) and _model_args(tp):
+            plan.append((name, "list", _model_args(tp)[0]))
+    _PLANS[cls] = plan
+    return plan
+
+
+_PLANS: dict[type[BaseModel], list[tuple[str, str, Any]]] = {}
+
+
+def _fix(model: BaseModel, dumped: JsonDict) -> JsonDict:
+    for name, kind, arg in _fixups(type(model)):
+        value = getattr(model, name)
+        if value is None:
+            continue
+        if kind == "union":
+            dumped[name] = (_full(type(value).__name__), _fix(value, dumped[name]))
+        elif kind == "model":
+            dumped[name] = _fix(value, dumped[name])
+        else:
+            dumped[name] = [_fix(v, d) for v, d in zip(value, dumped[name], strict=True)]
+    return dumped
 
 
 def to_datum(model: BaseModel) -> JsonDict:
-    """The fastavro datum of a model instance (record unions in tuple notation)."""
-    cls = type(model)
-    return {name: _datum(getattr(model, name), info.annotation) for name, info in cls.model_fields.items()}
+    """The fastavro datum of a model instance (record unions in tuple notation).
+
+    ``model_dump`` (pydantic's Rust serializer) does the bulk; enums stay ``StrEnum`` members, which fastavro
+    writes as their string values.
+    """
+    return _fix(model, model.model_dump())
 
 
 def from_datum(cls: type[M], datum: JsonDict) -> M:

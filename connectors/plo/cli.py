@@ -1,0 +1,68 @@
+"""``hub connector plo``: serve ``POST /plo`` and, with ``--inbox``, watch a drop directory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+from aiohttp import web
+
+from connectors.common.ingest import Ingestor
+from connectors.common.sink import KafkaSink
+from connectors.plo.format import FORMAT
+from connectors.plo.server import PATH, DropDirectory, build_app
+from hub.settings import HubSettings, load_settings
+
+log = structlog.get_logger(__name__)
+
+
+async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, poll: float) -> None:
+    sink = KafkaSink.from_settings(settings)
+    runner: web.AppRunner | None = None
+    try:
+        ingestor = Ingestor(FORMAT, sink, settings)
+        runner = web.AppRunner(build_app(ingestor))
+        await runner.setup()
+        host, port = settings.web.host, settings.web.plo_port
+        await web.TCPSite(runner, host, port).start()
+        click.echo(f"plo connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+        if inbox is not None:
+            drop = DropDirectory(ingestor, inbox, outbox or inbox / "outbox", poll_interval=poll)
+            click.echo(f"plo connector: watching {inbox} (replies in {drop.outbox})")
+            tasks.append(asyncio.create_task(drop.run(stop)))
+        await asyncio.gather(*tasks)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        sink.close()
+
+
+@click.command("plo")
+@click.option(
+    "--inbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Drop directory to watch for ELIN XML files (done/ and error/ are made inside it).",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where AppRec replies for dropped files are written (default: <inbox>/outbox).",
+)
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between inbox polls.")
+def plo(inbox: Path | None, outbox: Path | None, poll: float) -> None:
+    """PLO/ELIN-k messages (MsgHead, Epikrise, AppRec) over HTTP (HUB_WEB__PLO_PORT) and a drop directory."""
+    settings = load_settings()
+    asyncio.run(_run(settings, inbox, outbox, poll))

@@ -1,0 +1,113 @@
+"""The ambulance endpoint against the real local broker: good → raw record, bad → dead letter with reason."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from click.testing import CliRunner
+from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from connectors.ambulance.cli import ambulance
+from connectors.ambulance.format import FORMAT
+from connectors.ambulance.server import PATH, build_app
+from connectors.common.ingest import Ingestor
+from connectors.common.sink import KafkaSink
+from hub.events.transport import DeadLetterRecord, RawMessage
+from hub.serde import codec_for
+from hub.settings import HubSettings, RegistrySettings, TopicSettings
+from tests.connectors.ambulance.messages import PATIENT, payload
+
+pytestmark = pytest.mark.kafka
+
+
+def _consume(settings: HubSettings, topic: str, count: int, timeout: float = 30.0) -> list[bytes]:
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"test-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(values) < count and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None or msg.error() is not None:
+                continue
+            value = msg.value()
+            if value is not None:
+                values.append(value)
+    finally:
+        consumer.close()
+    return values
+
+
+@pytest.fixture
+def broker_settings(infra: HubSettings, topic: str) -> HubSettings:
+    """The broker's settings with this test's fresh topic as the raw topic and a fresh dead-letter topic."""
+    dlq = f"{topic}.dlq"
+    config: dict[str, str | int | float | bool] = {**infra.kafka.confluent_config()}
+    admin = AdminClient(config)
+    for future in admin.create_topics([NewTopic(dlq, num_partitions=1, replication_factor=1)]).values():
+        future.result(timeout=30)
+    # single-object encoding: this test is about the broker; the registry codec has its own tests
+    registry = RegistrySettings(url=None)
+    return infra.model_copy(
+        update={"registry": registry, "topics": TopicSettings(raw_ambulance=topic, dlq=dlq)}
+    )
+
+
+async def _post(settings: HubSettings, body: bytes) -> int:
+    sink = KafkaSink.from_settings(settings)
+    try:
+        app = build_app(Ingestor(FORMAT, sink, settings))
+        async with TestClient(TestServer(app)) as client:
+            response = await client.post(PATH, data=body)
+            return response.status
+    finally:
+        sink.close()
+
+
+async def test_good_event_reaches_the_raw_topic(broker_settings: HubSettings) -> None:
+    """A valid mission event is acknowledged with 202 only after it is in the raw topic, redacted."""
+    assert await _post(broker_settings, payload()) == 202
+    (value,) = _consume(broker_settings, broker_settings.topics.raw_ambulance, 1)
+    raw = codec_for(broker_settings, RawMessage, broker_settings.topics.raw_ambulance).decode(value)
+    assert raw.message_id == "AMK1-M42-CALL_RECEIVED"
+    assert PATIENT.encode() not in raw.payload
+
+
+async def test_bad_event_reaches_the_dead_letter_topic(broker_settings: HubSettings) -> None:
+    """An invalid mission event gets 422 and a dead letter naming the broken field."""
+    assert await _post(broker_settings, payload(status="EN_ROUTE")) == 422
+    (value,) = _consume(broker_settings, broker_settings.topics.dlq, 1)
+    dead = codec_for(broker_settings, DeadLetterRecord, broker_settings.topics.dlq).decode(value)
+    assert dead.source == "ambulance"
+    assert dead.code == "validation"
+    assert "status" in dead.reason
+
+
+def test_cli_file_ingestion(
+    broker_settings: HubSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hub connector ambulance --file` writes good lines to the raw topic, reports the bad line, exits 1."""
+    path = tmp_path / "missions.jsonl"
+    path.write_bytes(payload("CALL_RECEIVED") + b"\nnot json\n" + payload("DISPATCHED") + b"\n")
+    monkeypatch.setenv("HUB_KAFKA__BOOTSTRAP_SERVERS", broker_settings.kafka.bootstrap_servers)
+    monkeypatch.setenv("HUB_REGISTRY__URL", "")
+    monkeypatch.setenv("HUB_TOPICS__RAW_AMBULANCE", broker_settings.topics.raw_ambulance)
+    monkeypatch.setenv("HUB_TOPICS__DLQ", broker_settings.topics.dlq)
+    result = CliRunner().invoke(ambulance, ["--file", str(path)])
+    assert result.exit_code == 1
+    assert "2 accepted, 1 rejected" in result.output
+    assert "line 2: [parse]" in result.output
+    assert len(_consume(broker_settings, broker_settings.topics.raw_ambulance, 2)) == 2
+    assert len(_consume(broker_settings, broker_settings.topics.dlq, 1)) == 1
