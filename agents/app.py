@@ -1,8 +1,8 @@
 """The faust application: built from :class:`HubSettings`, no module-level globals.
 
-``build_app`` makes the app, its topics and tables, and registers the agents, the tick timer and the web views.
-The agents only decode, call the pure core and produce; the logic lives in ``hub.domain`` and
-``agents.normaliser`` / ``agents.pathway_processor``.
+``make_faust_app`` configures faust for the hub; ``agents.worker.build_worker`` adds topics, tables, agents,
+the tick timer and the web views. The agents only decode, call the pure core and produce; the logic lives in
+``hub.domain`` and the faust-free modules of ``agents`` (normaliser, engines, beds, rejections).
 """
 
 from __future__ import annotations

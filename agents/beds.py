@@ -53,7 +53,11 @@ class BedsProcessor:
         if doc is not None:
             return doc
         raw = self.table.get(unit_id.encode())
-        doc = json.loads(raw) if raw else {"changes": [], "capacity": [], "last": None, "meta": [None, None, None]}
+        doc = (
+            json.loads(raw)
+            if raw
+            else {"changes": [], "capacity": [], "last": None, "meta": [None, None, None]}
+        )
         for row in doc["changes"]:
             self.ledger.apply(self._delta(unit_id, doc["meta"], row))
         for valid_from, beds in doc["capacity"]:
@@ -67,7 +71,9 @@ class BedsProcessor:
     @staticmethod
     def _delta(unit_id: str, meta: list[Any], row: list[Any]) -> BedDelta:
         at, delta, movement, segment_id, start, reversal = row
-        return BedDelta(unit_id, meta[0], meta[1], meta[2], at, delta, Movement(movement), segment_id, start, reversal)
+        return BedDelta(
+            unit_id, meta[0], meta[1], meta[2], at, delta, Movement(movement), segment_id, start, reversal
+        )
 
     def apply(self, change: BedChange) -> list[BedMetricsRecord]:
         """Fold one change in; return the snapshot records to publish."""
@@ -103,7 +109,9 @@ class BedsProcessor:
         records.append(self._snapshot(unit_id, meta, MetricPeriod.LIVE, change.at, None))
         return records
 
-    def _periods(self, unit_id: str, meta: list[Any], last: datetime, now: datetime) -> list[BedMetricsRecord]:
+    def _periods(
+        self, unit_id: str, meta: list[Any], last: datetime, now: datetime
+    ) -> list[BedMetricsRecord]:
         out: list[BedMetricsRecord] = []
         hour = last.replace(minute=0, second=0, microsecond=0)
         end = hour + timedelta(hours=1)
@@ -168,4 +176,6 @@ class BedsProcessor:
         labels = UnitLabels(unit.unit_id, unit.kind, unit.kommunenummer, unit.hf_id or "")
         capacity = record.capacity or 0
         ratio = record.occupied / capacity if capacity else 0.0
-        metrics.set_bed_state(labels, occupied=max(record.occupied, 0), capacity=capacity, occupancy_ratio=ratio)
+        metrics.set_bed_state(
+            labels, occupied=max(record.occupied, 0), capacity=capacity, occupancy_ratio=ratio
+        )

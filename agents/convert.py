@@ -24,8 +24,7 @@ def _kind(value: str | None) -> UnitKind | None:
 
 def avvik_record(rec: DomainAvvik) -> AvvikRecord:
     """The ``samhandling.avvik`` record of a domain avvik."""
-    detected = _at(rec.detected_at)
-    assert detected is not None
+    detected = datetime.fromtimestamp(rec.detected_at, UTC)
     return AvvikRecord(
         avvik_id=rec.avvik_id,
         code=rec.code,
@@ -88,8 +87,7 @@ def bed_change(effect: BedDelta | CapacitySet) -> BedChange:
             capacity=effect.beds,
             capacity_from=effect.valid_from,
         )
-    at = _at(effect.at)
-    assert at is not None
+    at = datetime.fromtimestamp(effect.at, UTC)
     return BedChange(
         unit_id=effect.unit_id,
         unit_kind=_kind(effect.unit_kind),

@@ -104,7 +104,9 @@ class EngineSet:
         return engine
 
     def _new(self, partition: int) -> Engine:
-        return Engine(self.masterdata, config=self.config, rules=self.rules, store=TableStore(self.table, partition))
+        return Engine(
+            self.masterdata, config=self.config, rules=self.rules, store=TableStore(self.table, partition)
+        )
 
     def _rebuild(self, wanted: int) -> None:
         fresh: dict[int, Engine] = {}
@@ -116,7 +118,8 @@ class EngineSet:
             if engine is None:
                 engine = fresh[partition] = self._new(partition)
             store = engine.store
-            assert isinstance(store, TableStore)
+            if not isinstance(store, TableStore):  # pragma: no cover - _new always makes one
+                raise TypeError("engine without a TableStore")
             store.loading = True
             try:
                 engine.register(state)
@@ -136,4 +139,3 @@ class EngineSet:
 
 class DictTable(dict[bytes, bytes]):
     """A dict that satisfies :class:`KeyValueTable` (tests, replays without faust)."""
-

@@ -26,12 +26,16 @@ class Normalised:
 class Normaliser:
     """Decodes raw records and maps them with their format module."""
 
-    def __init__(self, raw_codec: TopicCodec[RawMessage], pseudonymiser: Pseudonymiser, sealer: Sealer) -> None:
+    def __init__(
+        self, raw_codec: TopicCodec[RawMessage], pseudonymiser: Pseudonymiser, sealer: Sealer
+    ) -> None:
         self.raw_codec = raw_codec
         self.pseudonymiser = pseudonymiser
         self.sealer = sealer
 
-    def _dead(self, source: str, code: str, reason: str, data: bytes, at: datetime, msg_id: str | None) -> Normalised:
+    def _dead(
+        self, source: str, code: str, reason: str, data: bytes, *, at: datetime, msg_id: str | None
+    ) -> Normalised:
         return Normalised(
             [],
             DeadLetterRecord(
@@ -52,13 +56,19 @@ class Normaliser:
         try:
             raw = self.raw_codec.decode(data)
         except SerdeError as exc:
-            return self._dead(topic, "serde", str(exc), data, now, None)
+            return self._dead(topic, "serde", str(exc), data, at=now, msg_id=None)
         try:
             fmt = get_format(raw.format)
-            ctx = MappingContext(pseudonymiser=self.pseudonymiser, received_at=raw.received_at, system=raw.system)
+            ctx = MappingContext(
+                pseudonymiser=self.pseudonymiser, received_at=raw.received_at, system=raw.system
+            )
             events = fmt.to_events(raw.payload, ctx)
         except InputError as exc:
-            return self._dead(raw.format, exc.code, exc.reason, raw.payload, raw.received_at, raw.message_id)
+            return self._dead(
+                raw.format, exc.code, exc.reason, raw.payload, at=raw.received_at, msg_id=raw.message_id
+            )
         except HubError as exc:
-            return self._dead(raw.format, "error", str(exc), raw.payload, raw.received_at, raw.message_id)
+            return self._dead(
+                raw.format, "error", str(exc), raw.payload, at=raw.received_at, msg_id=raw.message_id
+            )
         return Normalised(events)

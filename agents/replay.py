@@ -75,12 +75,14 @@ def events_from_file(path: Path) -> Iterator[Event]:
 def events_from_topic(settings: HubSettings, start: datetime | None, end: datetime | None) -> Iterator[Event]:
     """Events on ``samhandling.events`` whose ``occurred_at`` lies in ``[start, end)``, up to today's end."""
     codec = codec_for(settings, Event, settings.topics.events)
-    consumer = Consumer({
-        **settings.kafka.confluent_config(),
-        "group.id": f"replay-reader-{os.getpid()}-{time.time_ns()}",
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-    })
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"replay-reader-{os.getpid()}-{time.time_ns()}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
     try:
         meta = consumer.list_topics(settings.topics.events, timeout=30).topics[settings.topics.events]
         parts = [TopicPartition(settings.topics.events, p) for p in meta.partitions]
@@ -110,13 +112,17 @@ def events_from_topic(settings: HubSettings, start: datetime | None, end: dateti
 def load_events(settings: HubSettings, events: Iterable[Event]) -> int:
     """Produce events to ``settings.topics.events`` keyed by pseudonym (murmur2, like the Java clients)."""
     codec = codec_for(settings, Event, settings.topics.events)
-    producer = Producer({**settings.kafka.confluent_config(), "partitioner": "murmur2_random", "linger.ms": 20})
+    producer = Producer(
+        {**settings.kafka.confluent_config(), "partitioner": "murmur2_random", "linger.ms": 20}
+    )
     count = 0
     try:
         for event in events:
             while True:
                 try:
-                    producer.produce(settings.topics.events, key=event.key.encode(), value=codec.encode(event))
+                    producer.produce(
+                        settings.topics.events, key=event.key.encode(), value=codec.encode(event)
+                    )
                     break
                 except BufferError:
                     producer.poll(0.1)
@@ -139,11 +145,11 @@ def committed_progress(settings: HubSettings, group: str, topic: str) -> tuple[i
         committed = consumer.committed(parts, timeout=10)
         done = sum(max(tp.offset, 0) for tp in committed)
         end = sum(consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts)
-        return done, end
     except KafkaException:
         return 0, 1
     finally:
         consumer.close()
+    return done, end
 
 
 def worker_env(settings: HubSettings) -> dict[str, str]:
@@ -204,12 +210,14 @@ def run_pipeline(
 def summarise(settings: HubSettings, prefix: str, events: int, seconds: float) -> ReplaySummary:
     """Latest avvik per key on the replay's avvik topic, counted by code and status."""
     codec = codec_for(settings, AvvikRecord, settings.topics.avvik)
-    consumer = Consumer({
-        **settings.kafka.confluent_config(),
-        "group.id": f"{prefix}-summary",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-    })
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"{prefix}-summary",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     latest: dict[bytes, AvvikRecord] = {}
     try:
         meta = consumer.list_topics(settings.topics.avvik, timeout=10).topics[settings.topics.avvik]

@@ -26,12 +26,14 @@ from agents.convert import avvik_record, bed_change, pathway_record
 from agents.engines import EngineSet, decode_state
 from agents.normaliser import Normaliser
 from agents.observe import PipelineObserver
+from agents.rejections import RejectionJoiner, link_for
 from agents.web import is_ready, register_views
 from hub.domain import AvvikUpsert, BedDelta, CapacitySet, EngineConfig, PathwayChanged, RuleBook
 from hub.domain.effects import Effect
+from hub.domain.facts import REJECTABLE
 from hub.errors import SerdeError
-from hub.events import Event, SourceKind
-from hub.events.internal import BedChange, Tick
+from hub.events import Event, EventType, SourceKind
+from hub.events.internal import BedChange, RejectionJoin, Tick
 from hub.events.outputs import AvvikRecord, AvvikStatus, BedMetricsRecord, PathwayStateRecord
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
@@ -94,16 +96,27 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     pathway_table = app.Table(
         "pathway", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions
     )
-    beds_table = app.Table("beds", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions)
+    beds_table = app.Table(
+        "beds", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions
+    )
+    joins_name = f"{options.app_id}.internal.rejections"
+    joins_topic = t(joins_name, partitions=topics.partitions, internal=True)
+    joins_table = app.Table(
+        "rejections", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions
+    )
 
     raw_codec: TopicCodec[RawMessage] = codec_for(settings, RawMessage, topics.raw_hl7v2)
     event_codec: TopicCodec[Event] = codec_for(settings, Event, topics.events)
     dlq_codec: TopicCodec[DeadLetterRecord] = codec_for(settings, DeadLetterRecord, topics.dlq)
     avvik_codec: TopicCodec[AvvikRecord] = codec_for(settings, AvvikRecord, topics.avvik)
-    state_codec: TopicCodec[PathwayStateRecord] = codec_for(settings, PathwayStateRecord, topics.pathway_state)
+    state_codec: TopicCodec[PathwayStateRecord] = codec_for(
+        settings, PathwayStateRecord, topics.pathway_state
+    )
     metrics_codec: TopicCodec[BedMetricsRecord] = codec_for(settings, BedMetricsRecord, topics.beds_metrics)
     tick_codec = SingleObjectCodec(Tick)
     bed_codec = SingleObjectCodec(BedChange)
+    join_codec = SingleObjectCodec(RejectionJoin)
+    joiner = RejectionJoiner(joins_table)
 
     pseudonymiser = Pseudonymiser.from_settings(settings.pseudonym)
     sealer = Sealer.from_settings(settings.pseudonym)
@@ -129,8 +142,11 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         beds.invalidate()
 
     async def dead_letter(event: faust.EventT[bytes], record: DeadLetterRecord) -> None:
-        await event.send(dlq_topic, key=(record.message_id or record.payload_sha256).encode(),
-                         value=dlq_codec.encode(record))
+        await event.send(
+            dlq_topic,
+            key=(record.message_id or record.payload_sha256).encode(),
+            value=dlq_codec.encode(record),
+        )
         metrics.dead_lettered(_source_kind(record.source), record.code)
         bump("dlq")
 
@@ -196,6 +212,13 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                     await dead_letter(event, _pathway_dead_letter(sealer, event.value, str(exc)))
                     continue
                 observer.on_event(ev)
+                if ev.event_type is EventType.MESSAGE_REJECTED and ev.patient is None:
+                    side = RejectionJoin(rejection=ev.model_dump_json())
+                    await event.send(joins_topic, key=ev.key.encode(), value=join_codec.encode(side))
+                    continue
+                if ev.event_type in REJECTABLE and (link := link_for(ev)) is not None:
+                    side = RejectionJoin(link=link)
+                    await event.send(joins_topic, key=link.message_id.encode(), value=join_codec.encode(side))
                 effects = engine.apply(ev)
                 mark = watermarks.get(message.partition)
                 if mark is None or ev.occurred_at > mark:
@@ -214,6 +237,15 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 beds.export(rec, metrics)
                 bump("bed_metrics")
 
+    @app.agent(joins_topic, name="rejections")
+    async def rejections(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            side = join_codec.decode(event.value)
+            message_id = (event.key or b"").decode()
+            for joined in joiner.apply(message_id, side):
+                await event.send(events_channel, key=joined.key.encode(), value=event_codec.encode(joined))
+                bump("rejections_joined")
+
     if options.live:
 
         @app.timer(interval=options.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
@@ -230,7 +262,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         return state.to_dict()
 
     register_views(app, settings, registry, read_pathway, metrics.set_worker_ready)
-    _ = (normalise, pathway, beds_agent, is_ready)
+    _ = (normalise, pathway, beds_agent, rejections, is_ready)
     return worker
 
 

@@ -1,6 +1,7 @@
 """MLLP ingest throughput against the real local broker, with ACK-after-write.
 
 Starts ``hub connector hl7`` as a subprocess (raw and dead-letter topics redirected to fresh bench topics),
+starting the local broker and registry first when they are not running (and stopping them afterwards),
 then sends N synthetic ADT A01 messages: first sequentially over one connection, then over K concurrent
 connections; every message waits for its ACK (which the connector sends only after Kafka acknowledged the
 raw write). Prints messages/s and ACK latency percentiles.
@@ -24,6 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from connectors.hl7v2.mllp import FrameDecoder, frame
+from hub import infra as services
+from hub.settings import load_settings
 from tests.connectors.hl7v2.hl7_samples import adt, synthetic_number
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,12 +103,13 @@ async def run(messages: int, connections: int) -> None:
         "HUB_LOG_LEVEL": "WARNING",
     }
     cmd = [str(REPO / ".venv" / "bin" / "hub"), "connector", "hl7", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO)  # noqa: S603, ASYNC220 - our own CLI, started once
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO)  # noqa: ASYNC220 - our own CLI, started once
     try:
         await _wait_for_port(port, proc)
         numbers = _numbers(50)
         warm = [adt(control_id=f"W-{run_id}-{i}", number=numbers[i % 50]) for i in range(50)]
-        await _client(port, warm, [])
+        if await _client(port, warm, []) != len(warm):
+            raise RuntimeError("warm-up messages were not all acknowledged AA: is the broker reachable?")
         seq = [adt(control_id=f"S-{run_id}-{i}", number=numbers[i % 50]) for i in range(messages)]
         latencies: list[float] = []
         start = time.perf_counter()
@@ -136,7 +140,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    asyncio.run(run(args.messages, args.connections))
+    settings = load_settings()
+    started = services.ensure_up(settings.infra, registry=True)
+    try:
+        asyncio.run(run(args.messages, args.connections))
+    finally:
+        if started:
+            services.down(settings.infra, services=[s for s in services.ALL if s.name in started])
     sys.exit(0)
 
 

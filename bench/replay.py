@@ -27,20 +27,26 @@ from confluent_kafka import Consumer, Producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.replay import committed_progress, load_events, prepare, replay_settings, worker_env  # noqa: E402
-from hub.events import Event  # noqa: E402
-from hub.masterdata import load_masterdata  # noqa: E402
-from hub.serde import codec_for  # noqa: E402
-from hub.settings import load_settings  # noqa: E402
-from hub.synth.generator import SynthConfig, generate  # noqa: E402
+from agents.replay import committed_progress, load_events, prepare, replay_settings, worker_env
+from hub.events import Event
+from hub.masterdata import load_masterdata
+from hub.serde import codec_for
+from hub.settings import load_settings
+from hub.synth.generator import SynthConfig, generate
 
 
 def baseline(settings, total: int) -> float:  # type: ignore[no-untyped-def]
     """Seconds for consume → decode → encode → produce of ``total`` events with no domain logic."""
     codec = codec_for(settings, Event, settings.topics.events)
     out_topic = settings.topics.avvik + ".baseline"
-    consumer = Consumer({**settings.kafka.confluent_config(), "group.id": f"baseline-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": True})
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"baseline-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": True,
+        }
+    )
     producer = Producer({**settings.kafka.confluent_config(), "linger.ms": 5, "acks": "all"})
     consumer.subscribe([settings.topics.events])
     seen = 0
@@ -71,9 +77,13 @@ def baseline(settings, total: int) -> float:  # type: ignore[no-untyped-def]
 def pipeline(settings, app_id: str, total: int, log: Path) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """(start-up seconds, processing seconds) of a real worker over ``total`` events."""
     with log.open("ab") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "worker", "--clock", "event", "--app-id", app_id],
-            env=worker_env(settings), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            env=worker_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         launched = time.perf_counter()
         first: float | None = None
         try:
@@ -94,7 +104,9 @@ def pipeline(settings, app_id: str, total: int, log: Path) -> tuple[float, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
@@ -103,25 +115,36 @@ def main() -> None:
 
     settings = load_settings()
     if not args.registry:
-        settings = settings.model_copy(update={"registry": settings.registry.model_copy(update={"url": None})})
+        settings = settings.model_copy(
+            update={"registry": settings.registry.model_copy(update={"url": None})}
+        )
     prefix = f"bench.{uuid.uuid4().hex[:8]}"
     target = replay_settings(settings, prefix, args.partitions)
     target.data_dir.mkdir(parents=True, exist_ok=True)
     prepare(target)
-    config = SynthConfig(helsefellesskap_id="HF-HNT", start=datetime(2024, 1, 1, tzinfo=UTC), span_days=60,
-                         deviation_share=0.2, seed=args.seed)
+    config = SynthConfig(
+        helsefellesskap_id="HF-HNT",
+        start=datetime(2024, 1, 1, tzinfo=UTC),
+        span_days=60,
+        deviation_share=0.2,
+        seed=args.seed,
+    )
     t0 = time.perf_counter()
     total = load_events(target, generate(load_masterdata(), config, args.events))
     load_s = time.perf_counter() - t0
-    print(f"loaded {total} events into {target.topics.events} in {load_s:.1f} s "
-          f"({total / load_s:.0f} events/s, {args.partitions} partitions, "
-          f"{'wire format + registry' if args.registry else 'single-object encoding'})")
+    print(
+        f"loaded {total} events into {target.topics.events} in {load_s:.1f} s "
+        f"({total / load_s:.0f} events/s, {args.partitions} partitions, "
+        f"{'wire format + registry' if args.registry else 'single-object encoding'})"
+    )
 
     base_s = baseline(target, total)
     print(f"baseline  consume→decode→encode→produce: {total / base_s:8.0f} events/s ({base_s:.1f} s)")
     startup_s, pipe_s = pipeline(target, prefix, total, target.data_dir / "worker.log")
-    print(f"pipeline  faust worker, all agents:      {total / pipe_s:8.0f} events/s ({pipe_s:.1f} s; "
-          f"start-up {startup_s:.1f} s)")
+    print(
+        f"pipeline  faust worker, all agents:      {total / pipe_s:8.0f} events/s ({pipe_s:.1f} s; "
+        f"start-up {startup_s:.1f} s)"
+    )
     print(f"ratio pipeline / baseline: {base_s / pipe_s:.3f}")
 
 

@@ -38,6 +38,8 @@ class Accepted:
     redacted: bytes
     events: Sequence[Event]
     sender: str | None = None
+    content_type: str | None = None
+    """MIME type of this message when it differs from the format's default (e.g. CSV vs XML extracts)."""
 
 
 @runtime_checkable

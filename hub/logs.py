@@ -16,7 +16,9 @@ from typing import Any
 import structlog
 
 PERSON_NUMBER_RE = re.compile(r"(?<!\d)\d{6}[ -]?\d{5}(?!\d)")
-FORBIDDEN_KEYS = frozenset({"fnr", "fodselsnummer", "fødselsnummer", "dnr", "name", "address", "payload", "raw"})
+FORBIDDEN_KEYS = frozenset(
+    {"fnr", "fodselsnummer", "fødselsnummer", "dnr", "name", "address", "payload", "raw"}
+)
 MASK = "[redacted]"
 
 
@@ -28,7 +30,9 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def redact_event_dict(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact_event_dict(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Mask person-number-like digit runs in every string value and drop forbidden keys."""
     for key in list(event_dict):
         if key.lower() in FORBIDDEN_KEYS:
@@ -55,4 +59,6 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )

@@ -72,7 +72,9 @@ class PseudonymSettings(BaseModel):
     @model_validator(mode="after")
     def _active_key_known(self) -> PseudonymSettings:
         if self.active_key_id not in self.keys:
-            raise ConfigError(f"pseudonym active_key_id {self.active_key_id!r} is not among the configured keys")
+            raise ConfigError(
+                f"pseudonym active_key_id {self.active_key_id!r} is not among the configured keys"
+            )
         return self
 
 

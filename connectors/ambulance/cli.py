@@ -14,7 +14,8 @@ from aiohttp import web
 from connectors.ambulance.files import ingest_file
 from connectors.ambulance.format import FORMAT
 from connectors.ambulance.server import PATH, build_app
-from connectors.common.ingest import Ingestor
+from connectors.common.ingest import HTTP_ACKS
+from connectors.common.runtime import connector_runtime
 from connectors.common.sink import KafkaSink
 from hub.settings import HubSettings, load_settings
 
@@ -39,14 +40,11 @@ async def serve(app: web.Application, host: str, port: int) -> None:
 
 
 async def _serve(settings: HubSettings) -> None:
-    sink = KafkaSink.from_settings(settings)
-    try:
-        app = build_app(Ingestor(FORMAT, sink, settings))
+    async with connector_runtime(settings, FORMAT, HTTP_ACKS) as runtime:
+        app = build_app(runtime.ingestor)
         host, port = settings.web.host, settings.web.ambulance_port
         click.echo(f"ambulance connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
         await serve(app, host, port)
-    finally:
-        sink.close()
 
 
 async def _ingest(settings: HubSettings, path: Path, system: str | None) -> bool:

@@ -6,6 +6,7 @@ Returns an :class:`IngestResult`; bad input is a result, not an exception. Only 
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,14 +15,29 @@ import structlog
 
 from connectors.common.sink import RecordSink
 from connectors.formats import Accepted, MappingContext, MessageFormat
-from hub.errors import InputError
+from hub.errors import DeliveryError, InputError, SerdeError
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
 from hub.identity.sealing import Sealer, sha256_hex
+from hub.observability.metrics import AckCode, HubMetrics
 from hub.serde import TopicCodec, codec_for
 from hub.settings import HubSettings
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AckCodes:
+    """What the protocol answers for accepted, rejected and transiently failed messages (for metrics)."""
+
+    accepted: AckCode
+    rejected: AckCode
+    transient: AckCode
+
+
+HTTP_ACKS = AckCodes(AckCode.HTTP_2XX, AckCode.HTTP_4XX, AckCode.HTTP_5XX)
+HL7_ACKS = AckCodes(AckCode.HL7_AA, AckCode.HL7_AR, AckCode.HL7_AE)
+APPREC_ACKS = AckCodes(AckCode.APPREC_OK, AckCode.APPREC_AVVIST, AckCode.HTTP_5XX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +74,11 @@ class Ingestor:
         *,
         clock: type[datetime] = datetime,
         dedupe_window: int = 10_000,
+        metrics: HubMetrics | None = None,
+        ack_codes: AckCodes = HTTP_ACKS,
     ) -> None:
+        self.metrics = metrics
+        self.ack_codes = ack_codes
         self.fmt = fmt
         self.sink = sink
         self.settings = settings
@@ -66,7 +86,9 @@ class Ingestor:
         self.pseudonymiser = Pseudonymiser.from_settings(settings.pseudonym)
         self.sealer = Sealer.from_settings(settings.pseudonym)
         self._raw_codec: TopicCodec[RawMessage] = codec_for(settings, RawMessage, self.topic)
-        self._dlq_codec: TopicCodec[DeadLetterRecord] = codec_for(settings, DeadLetterRecord, settings.topics.dlq)
+        self._dlq_codec: TopicCodec[DeadLetterRecord] = codec_for(
+            settings, DeadLetterRecord, settings.topics.dlq
+        )
         self._clock = clock
         self._recent: OrderedDict[tuple[str, str], Accepted] = OrderedDict()
         self._window = dedupe_window
@@ -76,6 +98,26 @@ class Ingestor:
 
     async def ingest(self, payload: bytes, *, system: str | None = None) -> IngestResult:
         """Accept ``payload`` (raw topic) or reject it (DLQ); raise DeliveryError if Kafka fails."""
+        started = time.perf_counter()
+        source = self.fmt.source_kind
+        if self.metrics is not None:
+            self.metrics.connector_message_received(source)
+        try:
+            result = await self._ingest(payload, system)
+        except DeliveryError:
+            if self.metrics is not None:
+                self.metrics.connector_message_nacked(source, self.ack_codes.transient)
+            raise
+        if self.metrics is not None:
+            if result.ok:
+                self.metrics.connector_message_acked(source, self.ack_codes.accepted)
+            else:
+                self.metrics.connector_message_nacked(source, self.ack_codes.rejected)
+                self.metrics.dead_lettered(source, result.error.code if result.error else "invalid")
+            self.metrics.observe_ingest(source, time.perf_counter() - started)
+        return result
+
+    async def _ingest(self, payload: bytes, system: str | None) -> IngestResult:
         received_at = self._now()
         ctx = MappingContext(pseudonymiser=self.pseudonymiser, received_at=received_at, system=system)
         try:
@@ -86,7 +128,9 @@ class Ingestor:
         seen_key = (accepted.system, accepted.message_id)
         if seen_key in self._recent:
             self._recent.move_to_end(seen_key)
-            log.info("duplicate message re-acknowledged", format=self.fmt.name, message_id=accepted.message_id)
+            log.info(
+                "duplicate message re-acknowledged", format=self.fmt.name, message_id=accepted.message_id
+            )
             return IngestResult(accepted=self._recent[seen_key], duplicate=True)
         record = RawMessage(
             format=self.fmt.name,
@@ -94,11 +138,15 @@ class Ingestor:
             system=accepted.system,
             message_id=accepted.message_id,
             received_at=received_at,
-            content_type=self.fmt.content_type,
+            content_type=accepted.content_type or self.fmt.content_type,
             payload=accepted.redacted,
             sender=accepted.sender,
         )
-        await self.sink.send(self.topic, accepted.message_id.encode(), self._raw_codec.encode(record))
+        try:
+            value = self._raw_codec.encode(record)
+        except SerdeError as exc:  # e.g. the schema registry is unreachable: transient, never a positive ack
+            raise DeliveryError(f"cannot encode the raw record: {exc}") from exc
+        await self.sink.send(self.topic, accepted.message_id.encode(), value)
         self._recent[seen_key] = accepted
         if len(self._recent) > self._window:
             self._recent.popitem(last=False)
@@ -133,6 +181,12 @@ class Ingestor:
             key_id=self.sealer.active_key_id,
         )
         key = (message_id or record.payload_sha256).encode()
-        await self.sink.send(self.settings.topics.dlq, key, self._dlq_codec.encode(record))
-        log.warning("message dead-lettered", format=self.fmt.name, code=error.code, reason=error.reason, stage=stage)
+        try:
+            value = self._dlq_codec.encode(record)
+        except SerdeError as exc:
+            raise DeliveryError(f"cannot encode the dead letter: {exc}") from exc
+        await self.sink.send(self.settings.topics.dlq, key, value)
+        log.warning(
+            "message dead-lettered", format=self.fmt.name, code=error.code, reason=error.reason, stage=stage
+        )
         return record

@@ -1,4 +1,5 @@
-"""Where connectors write records: :class:`KafkaSink` (real broker, acks=all, idempotent) or :class:`MemorySink`.
+"""Where connectors write records: :class:`KafkaSink` (real broker, acks=all, idempotent) or
+:class:`MemorySink`.
 
 ``send`` returns only after the broker acknowledged the write, so a protocol server can answer its sender
 positively only for data that is durably in Kafka.
@@ -78,7 +79,9 @@ class KafkaSink:
                 if done.done():
                     return
                 if err is not None:
-                    done.set_exception(DeliveryError(f"Kafka did not confirm the write to {topic}: {err.str()}"))
+                    done.set_exception(
+                        DeliveryError(f"Kafka did not confirm the write to {topic}: {err.str()}")
+                    )
                 else:
                     done.set_result(None)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from connectors.common.ingest import Ingestor
+from connectors.common.ingest import HTTP_ACKS, Ingestor
+from connectors.common.runtime import connector_runtime
 from connectors.common.sink import KafkaSink
 from connectors.kpr.format import FORMAT
 from connectors.kpr.server import PATH, build_app
@@ -34,15 +35,12 @@ async def serve(app: web.Application, host: str, port: int) -> None:
 
 
 async def _serve(settings: HubSettings) -> None:
-    sink = KafkaSink.from_settings(settings)
-    try:
+    async with connector_runtime(settings, FORMAT, HTTP_ACKS) as runtime:
         host, port = settings.web.host, settings.web.kpr_port
         click.echo(
             f"kpr connector: POST http://{host}:{port}{PATH} (text/csv or application/xml; Ctrl-C stops)"
         )
-        await serve(build_app(Ingestor(FORMAT, sink, settings)), host, port)
-    finally:
-        sink.close()
+        await serve(build_app(runtime.ingestor), host, port)
 
 
 async def _ingest(settings: HubSettings, path: Path, payload: bytes, system: str | None) -> bool:

@@ -69,6 +69,7 @@ class KprFormat:
             system=system,
             redacted=redacted,
             events=_events(records, system, ctx),
+            content_type="text/csv",
         )
 
     def to_events(self, payload: bytes, ctx: MappingContext) -> list[Event]:

@@ -12,8 +12,8 @@ import click
 import structlog
 from aiohttp import web
 
-from connectors.common.ingest import Ingestor
-from connectors.common.sink import KafkaSink
+from connectors.common.ingest import APPREC_ACKS
+from connectors.common.runtime import connector_runtime
 from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, DropDirectory, build_app
 from hub.settings import HubSettings, load_settings
@@ -22,30 +22,29 @@ log = structlog.get_logger(__name__)
 
 
 async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, poll: float) -> None:
-    sink = KafkaSink.from_settings(settings)
     runner: web.AppRunner | None = None
-    try:
-        ingestor = Ingestor(FORMAT, sink, settings)
-        runner = web.AppRunner(build_app(ingestor))
-        await runner.setup()
-        host, port = settings.web.host, settings.web.plo_port
-        await web.TCPSite(runner, host, port).start()
-        click.echo(f"plo connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
-        if inbox is not None:
-            drop = DropDirectory(ingestor, inbox, outbox or inbox / "outbox", poll_interval=poll)
-            click.echo(f"plo connector: watching {inbox} (replies in {drop.outbox})")
-            tasks.append(asyncio.create_task(drop.run(stop)))
-        await asyncio.gather(*tasks)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        sink.close()
+    async with connector_runtime(settings, FORMAT, APPREC_ACKS) as runtime:
+        try:
+            ingestor = runtime.ingestor
+            runner = web.AppRunner(build_app(ingestor))
+            await runner.setup()
+            host, port = settings.web.host, settings.web.plo_port
+            await web.TCPSite(runner, host, port).start()
+            click.echo(f"plo connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
+            tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+            if inbox is not None:
+                drop = DropDirectory(ingestor, inbox, outbox or inbox / "outbox", poll_interval=poll)
+                click.echo(f"plo connector: watching {inbox} (replies in {drop.outbox})")
+                tasks.append(asyncio.create_task(drop.run(stop)))
+            await asyncio.gather(*tasks)
+        finally:
+            if runner is not None:
+                await runner.cleanup()
 
 
 @click.command("plo")

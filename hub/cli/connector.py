@@ -28,7 +28,8 @@ class _LazyGroup(click.Group):
         except ModuleNotFoundError as exc:
             raise click.ClickException(f"connector {cmd_name!r} is not available: {exc}") from exc
         command = getattr(module, cmd_name)
-        assert isinstance(command, click.Command)
+        if not isinstance(command, click.Command):
+            raise click.ClickException(f"{module_name}.{cmd_name} is not a click command")
         return command
 
 

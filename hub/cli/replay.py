@@ -18,14 +18,19 @@ def _when(value: str | None) -> datetime | None:
 
 
 @click.command()
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Canonical events as JSON lines (instead of reading samhandling.events).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Canonical events as JSON lines (instead of reading samhandling.events).",
+)
 @click.option("--from", "start", help="First event time to replay (ISO 8601; default: the beginning).")
 @click.option("--to", "end", help="Replay events before this time (ISO 8601; default: everything).")
 @click.option("--prefix", help="Topic prefix of the replay (default replay.<UTC timestamp>).")
 @click.option("--partitions", type=int, default=None, help="Partitions of the replay topics.")
-def replay(file: Path | None, start: str | None, end: str | None, prefix: str | None,
-           partitions: int | None) -> None:
+def replay(
+    file: Path | None, start: str | None, end: str | None, prefix: str | None, partitions: int | None
+) -> None:
     """Reprocess a time range of samhandling.events (or a JSON-lines file) into <prefix>.* topics.
 
     A worker with its own consumer group runs in event-time mode over a copy of the events, so a changed rule
@@ -56,8 +61,10 @@ def replay(file: Path | None, start: str | None, end: str | None, prefix: str | 
     with click.progressbar(length=total, label=f"replaying {total} events", file=None) as bar:
         seconds = run_pipeline(target, prefix, total, on_progress=bar.update)
     summary = summarise(target, prefix, total, seconds)
-    click.echo(f"\nreplay {prefix}: {summary.events} events in {summary.seconds:.1f} s "
-               f"({summary.events_per_second:.0f} events/s)")
+    click.echo(
+        f"\nreplay {prefix}: {summary.events} events in {summary.seconds:.1f} s "
+        f"({summary.events_per_second:.0f} events/s)"
+    )
     click.echo(f"outputs: {target.topics.avvik}, {target.topics.pathway_state}, {target.topics.beds_metrics}")
     click.echo("avvik (latest per id):")
     for code, counts in summary.avvik_by_code.items():

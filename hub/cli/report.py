@@ -75,7 +75,7 @@ def avvik(  # noqa: PLR0917 - click passes one parameter per CLI option
         with input_file.open(encoding="utf-8") as lines:
             records = read_avvik_lines(lines, source=str(input_file))
     else:
-        from hub.report.topic import read_avvik_topic  # noqa: PLC0415 - Kafka client only when reading Kafka
+        from hub.report.topic import read_avvik_topic
 
         records = read_avvik_topic(settings, timeout=timeout)
 

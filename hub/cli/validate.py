@@ -15,7 +15,9 @@ from hub.settings import load_settings
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--format", "format_name", type=click.Choice(sorted(FORMAT_MODULES)), help="Skip detection.")
 @click.option("--redacted", is_flag=True, help="Also print the redacted message that would go to Kafka.")
 def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -> None:
@@ -39,7 +41,9 @@ def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -
             failed += 1
             click.echo(f"{path}: REJECTED [{exc.code}] {exc.reason}", err=True)
             continue
-        click.echo(f"{path}: {fmt.name} message {accepted.message_id}: {len(accepted.events)} event(s)", err=True)
+        click.echo(
+            f"{path}: {fmt.name} message {accepted.message_id}: {len(accepted.events)} event(s)", err=True
+        )
         for event in accepted.events:
             click.echo(event.model_dump_json())
         if redacted:

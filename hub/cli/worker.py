@@ -8,11 +8,20 @@ from hub.settings import load_settings
 
 
 @click.command()
-@click.option("--clock", type=click.Choice(["wall", "event"]), default="wall", show_default=True,
-              help="wall: live, wall-clock ticks fire deadlines of quiet partitions; event: event time only.")
+@click.option(
+    "--clock",
+    type=click.Choice(["wall", "event"]),
+    default="wall",
+    show_default=True,
+    help="wall: live, wall-clock ticks fire deadlines of quiet partitions; event: event time only.",
+)
 @click.option("--tick-interval", type=float, default=5.0, show_default=True, help="Seconds between ticks.")
-@click.option("--app-id", default="samhandling-hub", show_default=True,
-              help="Consumer group and table namespace; another id makes an independent worker group.")
+@click.option(
+    "--app-id",
+    default="samhandling-hub",
+    show_default=True,
+    help="Consumer group and table namespace; another id makes an independent worker group.",
+)
 @click.option("--port", type=int, default=None, help="Web port (default HUB_WEB__WORKER_PORT, 6066).")
 def worker(clock: str, tick_interval: float, app_id: str, port: int | None) -> None:
     """Run the stream worker until Ctrl-C or SIGTERM."""

@@ -23,7 +23,9 @@ from hub.events.parts import KOMMUNENUMMER, Part
 class Admission(Part):
     """ADMITTED: a hospital stay (episode) starts."""
 
-    episode_id: str = Field(min_length=1, description="Hospital stay id (HL7 PV1-19 visit number, FHIR Encounter id)")
+    episode_id: str = Field(
+        min_length=1, description="Hospital stay id (HL7 PV1-19 visit number, FHIR Encounter id)"
+    )
     hastegrad: Hastegrad = Hastegrad.AKUTT
     from_place: Place = Place.UNKNOWN
     care_area: CareArea = CareArea.SOMATIKK
@@ -119,7 +121,9 @@ class Mission(Part):
     mission_id: str = Field(min_length=1)
     hastegrad: AmbulanceHastegrad
     area: Area
-    destination: Place | None = Field(default=None, description="On ARRIVED: akuttmottak (HOSPITAL), KAD, LEGEVAKT")
+    destination: Place | None = Field(
+        default=None, description="On ARRIVED: akuttmottak (HOSPITAL), KAD, LEGEVAKT"
+    )
     destination_unit_id: str | None = None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from hub.events.bodies import BODY_FOR_TYPE, Body
+from hub.events.bodies import BODY_FOR_TYPE, Body, Rejection
 from hub.events.enums import EventType, SourceKind
 from hub.events.parts import Correction, Organisation, Part, Patient, Source
 
@@ -61,15 +61,20 @@ class Event(Part):
     def _consistent(self) -> Event:
         expected = BODY_FOR_TYPE[self.event_type]
         if type(self.body) is not expected:
-            raise ValueError(f"{self.event_type} needs a {expected.__name__} body, got {type(self.body).__name__}")
+            raise ValueError(
+                f"{self.event_type} needs a {expected.__name__} body, got {type(self.body).__name__}"
+            )
         if self.patient is None and self.event_type not in EVENTS_WITHOUT_PATIENT:
             raise ValueError(f"{self.event_type} needs a patient")
         return self
 
     @property
     def key(self) -> str:
-        """Partition key: the patient pseudonym, or the unit id for capacity events."""
+        """Partition key: the patient pseudonym; for a rejection without patient the rejected message id (the
+        worker joins it to the patient); for capacity events the unit id."""
         if self.patient is not None:
             return self.patient.pseudonym
+        if isinstance(self.body, Rejection):
+            return self.body.rejected_message_id
         unit = getattr(self.body, "unit_id", None) or self.organisation.unit_id
         return str(unit or self.event_id)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from hub.events.enums import UnitKind
-from hub.events.parts import Part
+from hub.events.parts import Part, Patient
 
 
 class Tick(Part):
@@ -34,3 +34,17 @@ class BedChange(Part):
     reversal: bool = False
     capacity: int | None = None
     capacity_from: date | None = None
+
+
+class MessageLink(Part):
+    """Which patient a source message concerned (for joining AppRec rejections, which name no patient)."""
+
+    message_id: str
+    patient: Patient
+
+
+class RejectionJoin(Part):
+    """One side of the rejection join (key: source message id): a link, or a rejection awaiting a patient."""
+
+    link: MessageLink | None = None
+    rejection: str | None = Field(default=None, description="The MESSAGE_REJECTED event as JSON")

@@ -52,7 +52,9 @@ class AvvikRecord(Part):
     betalingsplikt_nok: float | None = Field(default=None, description="SA05: days × døgnpris, when known")
     text_no: str
     text_en: str
-    unpriced_days: int = Field(default=0, description="SA05: days without a known døgnpris (not in the amount)")
+    unpriced_days: int = Field(
+        default=0, description="SA05: days without a known døgnpris (not in the amount)"
+    )
     category: str | None = Field(default=None, description="SA14: the category staff chose")
 
 
@@ -63,9 +65,11 @@ class PathwayStateRecord(Part):
     pathway_id: str | None = None
     status: str = Field(description="ACTIVE (an episode open or just ended), CLOSED, or NONE")
     phase: str = Field(
-        description="Where the patient is: AMBULANCE, HOSPITAL, UTSKRIVNINGSKLAR (in hospital, ready), KAD, or NONE"
+        description="AMBULANCE, HOSPITAL, UTSKRIVNINGSKLAR (ready, still in hospital), KAD or NONE"
     )
-    location: str | None = Field(default=None, description="AMBULANCE, HOSPITAL or KAD while an episode is open")
+    location: str | None = Field(
+        default=None, description="AMBULANCE, HOSPITAL or KAD while an episode is open"
+    )
     unit_id: str | None = None
     hf: str | None = None
     episode_id: str | None = None
@@ -99,7 +103,9 @@ class MetricPeriod(StrEnum):
 class BedMetricsRecord(Part):
     """A bed-use snapshot on ``samhandling.beds.metrics`` (key: ``metric_id``)."""
 
-    metric_id: str = Field(description="scope:scope_id:period:period_start — a replay overwrites, never duplicates")
+    metric_id: str = Field(
+        description="scope:scope_id:period:period_start — a replay overwrites, never duplicates"
+    )
     scope: MetricScope
     scope_id: str
     unit_kind: UnitKind | None = None

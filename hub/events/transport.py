@@ -21,7 +21,9 @@ class RawMessage(Part):
     system: str = Field(min_length=1)
     message_id: str = Field(min_length=1, description="The source's message id (MSH-10, MsgHead MsgId, ...)")
     received_at: datetime
-    content_type: str = Field(description="MIME type of payload, e.g. x-application/hl7-v2+er7, application/xml")
+    content_type: str = Field(
+        description="MIME type of payload, e.g. x-application/hl7-v2+er7, application/xml"
+    )
     payload: bytes = Field(description="The redacted source message")
     sender: str | None = Field(default=None, description="Sender HER-id or organisation, when known")
 
@@ -36,13 +38,16 @@ class RawMessage(Part):
 class DeadLetterRecord(Part):
     """An input the hub could not accept, with the reason. Nothing is ever dropped silently.
 
-    The original bytes may hold person numbers, so they travel *sealed* (AES-GCM, key derived from the pseudonym
-    key ``key_id``); ``hub dlq`` tools with the key can open them. ``payload_sha256`` identifies the input.
+    The original bytes may hold person numbers, so they travel *sealed* (AES-GCM, key derived from the
+    pseudonym key ``key_id``); whoever holds that key can open them (``hub.identity.sealing.Sealer``).
+    ``payload_sha256`` identifies the input.
     """
 
     source: str = Field(description="Format or stage: hl7v2, fhir, plo, ambulance, kpr, normalise, pathway")
     stage: str = Field(description="Where it failed: connector, normalise, pathway")
-    code: str = Field(description="Short machine-readable reason, e.g. parse, validation, unsupported, identity")
+    code: str = Field(
+        description="Short machine-readable reason, e.g. parse, validation, unsupported, identity"
+    )
     reason: str = Field(description="Human-readable reason, with the location in the message when known")
     received_at: datetime
     message_id: str | None = None

@@ -61,8 +61,10 @@ def _century(yy: int, individual: int) -> int:
     raise IdentityError("the birth century cannot be determined from the individual number")
 
 
-def parse_person_number(text: str, *, allow_synthetic: bool = True, today: date | None = None) -> PersonNumber:
-    """Validate ``text`` as a fødselsnummer, D-, H- or FH-nummer; raise :class:`IdentityError` if it is not."""
+def parse_person_number(
+    text: str, *, allow_synthetic: bool = True, today: date | None = None
+) -> PersonNumber:
+    """Validate ``text`` as a fødselsnummer, D-, H- or FH-nummer; raise :class:`IdentityError` if not."""
     number = fodselsnummer.compact(text)
     if len(number) != 11 or not number.isdigit():
         raise IdentityError("a Norwegian person number has 11 digits")

@@ -25,7 +25,9 @@ from hub.events.parts import Patient
 from hub.identity.numbers import NumberKind, parse_person_number
 from hub.settings import PseudonymSettings
 
-TOKEN_RE = re.compile(r"^PSN1\.(?P<key>[A-Za-z0-9_-]{1,32})\.(?P<psn>[A-Z2-7]{32})\.(?P<year>\d{1,4})\.(?P<sex>[FMU])$")
+TOKEN_RE = re.compile(
+    r"^PSN1\.(?P<key>[A-Za-z0-9_-]{1,32})\.(?P<psn>[A-Z2-7]{32})\.(?P<year>\d{1,4})\.(?P<sex>[FMU])$"
+)
 _SEX_CODE = {Sex.FEMALE: "F", Sex.MALE: "M", Sex.UNKNOWN: "U"}
 _CODE_SEX = {v: k for k, v in _SEX_CODE.items()}
 
@@ -65,7 +67,9 @@ def is_token(text: str) -> bool:
 class Pseudonymiser:
     """Turns person numbers into pseudonyms with the active key; reads tokens made with any configured key."""
 
-    def __init__(self, keys: Mapping[str, bytes], active_key_id: str, *, allow_synthetic: bool = True) -> None:
+    def __init__(
+        self, keys: Mapping[str, bytes], active_key_id: str, *, allow_synthetic: bool = True
+    ) -> None:
         if active_key_id not in keys:
             raise ConfigError(f"active pseudonym key {active_key_id!r} is not configured")
         for key_id, secret in keys.items():

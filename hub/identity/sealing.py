@@ -37,7 +37,9 @@ class Sealer:
     @classmethod
     def from_settings(cls, settings: PseudonymSettings) -> Sealer:
         """Build from the ``HUB_PSEUDONYM__*`` settings."""
-        return cls({k: v.get_secret_value().encode() for k, v in settings.keys.items()}, settings.active_key_id)
+        return cls(
+            {k: v.get_secret_value().encode() for k, v in settings.keys.items()}, settings.active_key_id
+        )
 
     def seal(self, payload: bytes) -> bytes:
         """Encrypt ``payload`` with the active key; the result starts with its 12-byte nonce."""

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import structlog
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from hub.errors import InfraError
 from hub.settings import HubSettings, TopicSettings
@@ -59,9 +60,11 @@ def catalogue(topics: TopicSettings) -> list[TopicSpec]:
     return specs
 
 
-def ensure_topics(settings: HubSettings, specs: list[TopicSpec] | None = None, timeout: float = 30.0) -> list[str]:
+def ensure_topics(
+    settings: HubSettings, specs: list[TopicSpec] | None = None, timeout: float = 30.0
+) -> list[str]:
     """Create the missing topics; return the names created."""
-    admin = AdminClient(settings.kafka.confluent_config())
+    admin = AdminClient(dict(settings.kafka.confluent_config()))
     wanted = specs if specs is not None else catalogue(settings.topics)
     try:
         existing = set(admin.list_topics(timeout=timeout).topics)

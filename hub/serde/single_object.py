@@ -62,12 +62,18 @@ class SingleObjectCodec(Generic[M]):
             raise SerdeError("not Avro single-object encoding (missing C3 01 marker)")
         writer = self._writers.get(data[2:10])
         if writer is None:
-            raise SchemaMismatch(f"unknown writer schema fingerprint {data[2:10].hex()} for {self.model.__name__}")
+            raise SchemaMismatch(
+                f"unknown writer schema fingerprint {data[2:10].hex()} for {self.model.__name__}"
+            )
         try:
             datum = fastavro.schemaless_reader(io.BytesIO(data[10:]), writer, self._parsed)
-            assert isinstance(datum, dict)
+        except (EOFError, ValueError, TypeError) as exc:
+            raise SerdeError(f"cannot decode {self.model.__name__}: {exc}") from exc
+        if not isinstance(datum, dict):
+            raise SerdeError(f"cannot decode {self.model.__name__}: the datum is not a record")
+        try:
             return from_datum(self.model, datum)
-        except (EOFError, ValueError, TypeError, PydanticValidationError) as exc:
+        except PydanticValidationError as exc:
             raise SerdeError(f"cannot decode {self.model.__name__}: {exc}") from exc
 
 

@@ -14,15 +14,41 @@ from hub.identity.synthetic import synthetic_number
 VALID = [
     # number, kind, birth date, sex, synthetic
     ("15108695088", NumberKind.FNR, date(1986, 10, 15), Sex.FEMALE, False),  # python-stdnum's own example
-    (synthetic_number(date(1941, 3, 7), 17, female=True, plain=True), NumberKind.FNR, date(1941, 3, 7),
-     Sex.FEMALE, False),
-    (synthetic_number(date(1941, 3, 7), 17, female=False, kind=NumberKind.DNR, plain=True), NumberKind.DNR,
-     date(1941, 3, 7), Sex.MALE, False),
-    (synthetic_number(date(1955, 11, 30), 3, female=True, kind=NumberKind.HNR), NumberKind.HNR,
-     date(1955, 11, 30), Sex.FEMALE, False),
-    (synthetic_number(date(2003, 12, 31), 40, female=False), NumberKind.FNR, date(2003, 12, 31), Sex.MALE, True),
-    (synthetic_number(date(1990, 1, 1), 9, female=True, kind=NumberKind.DNR), NumberKind.DNR,
-     date(1990, 1, 1), Sex.FEMALE, True),
+    (
+        synthetic_number(date(1941, 3, 7), 17, female=True, plain=True),
+        NumberKind.FNR,
+        date(1941, 3, 7),
+        Sex.FEMALE,
+        False,
+    ),
+    (
+        synthetic_number(date(1941, 3, 7), 17, female=False, kind=NumberKind.DNR, plain=True),
+        NumberKind.DNR,
+        date(1941, 3, 7),
+        Sex.MALE,
+        False,
+    ),
+    (
+        synthetic_number(date(1955, 11, 30), 3, female=True, kind=NumberKind.HNR),
+        NumberKind.HNR,
+        date(1955, 11, 30),
+        Sex.FEMALE,
+        False,
+    ),
+    (
+        synthetic_number(date(2003, 12, 31), 40, female=False),
+        NumberKind.FNR,
+        date(2003, 12, 31),
+        Sex.MALE,
+        True,
+    ),
+    (
+        synthetic_number(date(1990, 1, 1), 9, female=True, kind=NumberKind.DNR),
+        NumberKind.DNR,
+        date(1990, 1, 1),
+        Sex.FEMALE,
+        True,
+    ),
 ]
 
 

@@ -42,7 +42,11 @@ def test_token_resolves_to_the_same_person() -> None:
     assert is_token(person.token)
     back = psn.resolve(person.token)
     assert (back.pseudonym, back.key_id, back.birth_year, back.sex) == (
-        person.pseudonym, person.key_id, person.birth_year, person.sex)
+        person.pseudonym,
+        person.key_id,
+        person.birth_year,
+        person.sex,
+    )
 
 
 def test_token_of_an_old_key_still_resolves_after_rotation() -> None:

@@ -1,4 +1,4 @@
-"""Every event type through the real Kafka broker: Confluent wire format via the registry, and single-object."""
+"""Every event type through the real broker: Confluent wire format via the registry, and single-object."""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""What every connector process runs beside its protocol server: Kafka sink, metrics and an ops web server.
+
+The ops server answers ``/healthz``, ``/readyz`` (ready once the sink reaches Kafka) and ``/metrics`` on
+``HUB_WEB__WORKER_PORT`` (6066 in containers; distinct ports when several hub processes share a host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from connectors.common.ingest import AckCodes, Ingestor
+from connectors.common.sink import KafkaSink
+from connectors.formats import MessageFormat
+from hub.observability.metrics import HubMetrics
+from hub.settings import HubSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ConnectorRuntime:
+    """The sink, metrics and ingestor of one connector process."""
+
+    settings: HubSettings
+    sink: KafkaSink
+    metrics: HubMetrics
+    registry: CollectorRegistry
+    ingestor: Ingestor
+
+
+def ops_app(registry: CollectorRegistry) -> web.Application:
+    """``/healthz``, ``/readyz`` and ``/metrics`` for a connector."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def metrics(_request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+@asynccontextmanager
+async def connector_runtime(
+    settings: HubSettings, fmt: MessageFormat, ack_codes: AckCodes, *, ops: bool = True
+) -> AsyncIterator[ConnectorRuntime]:
+    """Kafka sink + metrics + ingestor for ``fmt``, and the ops web server while the block runs."""
+    registry = CollectorRegistry()
+    metrics = HubMetrics(registry)
+    sink = KafkaSink.from_settings(settings)
+    ingestor = Ingestor(fmt, sink, settings, metrics=metrics, ack_codes=ack_codes)
+    runner: web.AppRunner | None = None
+    try:
+        if ops:
+            runner = web.AppRunner(ops_app(registry), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, settings.web.host, settings.web.worker_port).start()
+            log.info("ops endpoints", port=settings.web.worker_port, connector=fmt.name)
+        yield ConnectorRuntime(settings, sink, metrics, registry, ingestor)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        sink.close()
