@@ -101,6 +101,7 @@ async def run(messages: int, connections: int) -> None:
         "HUB_TOPICS__RAW_HL7V2": f"bench.raw.hl7v2.{run_id}",
         "HUB_TOPICS__DLQ": f"bench.dlq.{run_id}",
         "HUB_LOG_LEVEL": "WARNING",
+        "HUB_WEB__WORKER_PORT": str(_free_port()),
     }
     cmd = [str(REPO / ".venv" / "bin" / "hub"), "connector", "hl7", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, cwd=REPO)  # noqa: ASYNC220 - our own CLI, started once

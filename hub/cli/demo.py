@@ -32,7 +32,19 @@ from hub.settings import load_settings
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl-C).")
 @click.option("--keep-infra", is_flag=True, help="Leave Kafka and the registry running afterwards.")
 @click.option("--board-port", type=int, default=None, help="Board port (default HUB_WEB__BOARD_PORT, 8080).")
-@click.option("--start", default=None, help="Simulated start instant (ISO 8601; default now).")
+@click.option(
+    "--start",
+    default=None,
+    help="Simulated start (ISO 8601). Default: --history-days ago, "
+    "fast-forwarded at --speed until it reaches now, then in real time.",
+)
+@click.option(
+    "--history-days",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Days of history to fast-forward through before running live.",
+)
 def demo(  # noqa: PLR0917 - click passes one argument per option
     speed: float,
     seed: int,
@@ -42,6 +54,7 @@ def demo(  # noqa: PLR0917 - click passes one argument per option
     keep_infra: bool,
     board_port: int | None,
     start: str | None,
+    history_days: float,
 ) -> None:
     """Start Kafka + registry, the worker, the connectors, the live board and the region simulator."""
     from hub.demo.run import DemoOptions, run_demo
@@ -58,5 +71,6 @@ def demo(  # noqa: PLR0917 - click passes one argument per option
         keep_infra=keep_infra,
         board_port=board_port,
         start=datetime.fromisoformat(start) if start else None,
+        history_days=history_days,
     )
     asyncio.run(run_demo(settings, options, lambda text: click.echo(text, err=True)))

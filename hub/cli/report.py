@@ -48,9 +48,20 @@ def _day(value: datetime | None) -> date | None:
     default=None,
     help="Avvik records as JSON lines (topic records or `hub evaluate` output); default: the avvik topic.",
 )
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for report.md, avvik.csv, summary.csv and avvik.png (created if missing).",
+)
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to read the topic.")
-@click.option("--masterdata-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--masterdata-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Override directory for master data (names of kommuner, HF, helsefellesskap).",
+)
 def avvik(  # noqa: PLR0917 - click passes one parameter per CLI option
     helsefellesskap: str,
     start: datetime,

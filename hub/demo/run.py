@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -41,6 +41,8 @@ class DemoOptions:
     keep_infra: bool = False
     board_port: int | None = None
     start: datetime | None = None
+    history_days: float = 3.0
+    """Without ``start``: simulate from this many days ago, fast-forwarded until it reaches now, then live."""
 
 
 def with_local_services(settings: HubSettings) -> HubSettings:
@@ -156,7 +158,8 @@ async def run_demo(
             helsefellesskap=options.helsefellesskap,
             speed=options.speed,
             deviation_share=options.deviation_share,
-            start=options.start or datetime.now(UTC),
+            start=options.start or datetime.now(UTC) - timedelta(days=options.history_days),
+            follow_wall_clock=options.start is None,
         )
         sim_task = asyncio.create_task(run_simulation(settings, sim, stop))
         watcher = asyncio.create_task(_first_data(board.url, started_at, say))

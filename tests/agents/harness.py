@@ -60,7 +60,7 @@ def settings_env(settings: HubSettings) -> dict[str, str]:
     env["HUB_REGISTRY__URL"] = settings.registry.url or ""
     env["HUB_DATA_DIR"] = str(settings.data_dir)
     env["HUB_WEB__WORKER_PORT"] = str(settings.web.worker_port)
-    env["HUB_LOG_LEVEL"] = "WARNING"
+    env["HUB_LOG_LEVEL"] = "INFO"
     for name in TopicSettings.model_fields:
         env[f"HUB_TOPICS__{name.upper()}"] = str(getattr(settings.topics, name))
     return env
@@ -79,6 +79,10 @@ class WorkerProcess:
         data_dir: Path | None = None,
         clock: str = "event",
     ) -> None:
+        # app ids (consumer group, table changelogs) are unique to this test's topics: a rerun against the
+        # same broker must not restore an earlier run's tables
+        app_id = f"{settings.topics.events.split('.', 1)[0]}-{app_id}"
+        self.app_id = app_id
         self.port = port or settings.web.worker_port
         env = settings_env(settings)
         env["HUB_WEB__WORKER_PORT"] = str(self.port)
@@ -153,6 +157,33 @@ def produce_raw(settings: HubSettings, topic: str, key: bytes, value: bytes) -> 
     producer = Producer(settings.kafka.confluent_config())
     producer.produce(topic, key=key, value=value)
     assert producer.flush(30) == 0
+
+
+def read_all(
+    settings: HubSettings, topic: str, model: type[M], *, expect: int, timeout: float = 60.0
+) -> list[M]:
+    """Every record on ``topic`` (tombstones skipped), read until ``expect`` records or ``timeout``."""
+    codec = codec_for(settings, model, topic)
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    records: list[M] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expect and time.monotonic() < deadline:
+            msg = consumer.poll(0.25)
+            if msg is None or msg.error() or not msg.value():
+                continue
+            records.append(codec.decode(msg.value() or b""))
+    finally:
+        consumer.close()
+    return records
 
 
 def read_latest(

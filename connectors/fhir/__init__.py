@@ -1,0 +1,1 @@
+"""FHIR R4 Encounter/Patient over HTTP: parsing (fhir.resources R4B models), mapping, redaction, server."""

@@ -1,0 +1,48 @@
+"""What the engine returns: a list of effects for the stream worker to produce.
+
+* :class:`AvvikUpsert` -> ``samhandling.avvik`` (compacted, key ``record.avvik_id``)
+* :class:`PathwayChanged` -> ``samhandling.pathway.state`` (compacted, key ``pseudonym``; ``summary`` None =
+  tombstone: the patient's history was pruned)
+* :class:`BedDelta` and :class:`CapacitySet` -> the bed-metrics agent (:class:`hub.domain.beds.BedLedger`)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from hub.domain.avvik import AvvikRecord
+from hub.domain.beds import BedDelta
+from hub.domain.pathway import PathwaySummary
+
+
+@dataclass(frozen=True, slots=True)
+class AvvikUpsert:
+    """A new or changed avvik record (OPEN, RESOLVED or RETRACTED)."""
+
+    record: AvvikRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayChanged:
+    """The patient's pathway summary changed (None: the state was pruned away entirely)."""
+
+    pseudonym: str
+    summary: PathwaySummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacitySet:
+    """BED_CAPACITY_SET: ``beds`` beds in a unit from ``valid_from``."""
+
+    unit_id: str
+    unit_kind: str
+    beds: int
+    valid_from: date
+    hf: str | None
+    kommunenummer: str | None
+
+
+Effect = AvvikUpsert | PathwayChanged | BedDelta | CapacitySet
+
+__all__ = ["AvvikUpsert", "BedDelta", "CapacitySet", "Effect", "PathwayChanged"]

@@ -1,0 +1,550 @@
+"""The engine: the one facade the stream worker, ``hub evaluate`` and the demo call.
+
+Usage (one engine per Kafka partition)::
+
+    engine = Engine(masterdata, config=EngineConfig(allowed_lateness=timedelta(minutes=15)), store=store)
+    for state in stored_states:          # after a restart: rebuild the deadline heap
+        engine.register(state)
+    effects = engine.apply(event)        # for every canonical event of the partition
+    effects += engine.advance(now)       # wall clock when live, event-time watermark when replaying
+
+Time model: the engine clock only moves through :meth:`advance` (never backwards).
+``known_until = clock - allowed_lateness``: the core assumes every event that occurred by ``known_until``
+has arrived. Avvik are evaluated only from facts that occurred by ``known_until``, and an instant (a due time,
+a discharge) is judged only once ``known_until`` has passed it, so the same events give the same avvik whether
+the clock is a watermark or the wall clock, and whatever their arrival order within the lateness. Events that
+arrive later than that are still applied: they resolve or retract what they contradict.
+Bed deltas and the pathway summary use every fact at once (they are corrected by later deltas anyway).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Final
+
+from hub.domain import ids
+from hub.domain.avvik import CATALOGUE, AvvikRecord, AvvikStatus, describe
+from hub.domain.beds import derive_segments, diff_segments
+from hub.domain.config import EngineConfig, RuleBook
+from hub.domain.deadlines import Deadline, DeadlineScheduler
+from hub.domain.effects import AvvikUpsert, CapacitySet, Effect, PathwayChanged
+from hub.domain.episodes import Episodes, build_episodes
+from hub.domain.facts import SORT_KEY, Fact, fact_from_event
+from hub.domain.overlig import DOGNPRIS_2014_2024
+from hub.domain.pathway import Pathway, PathwayState, PathwaySummary, group_pathways
+from hub.domain.rules import NEEDS, RULES
+from hub.domain.rules.base import Finding, PatientInfo, RuleContext, Sink
+from hub.domain.store import MemoryStore, PathwayStore
+from hub.domain.timeutil import from_epoch, local_date, to_epoch
+from hub.events import Capacity, CorrectionAction, Event, EventType, ManualAvvik
+from hub.masterdata.model import MasterData
+
+NEVER: Final = -(1 << 62)
+
+
+class Engine:
+    """Pathway state, event-time deadlines, SA01-SA14 and bed deltas for the patients of one partition."""
+
+    def __init__(
+        self,
+        masterdata: MasterData,
+        *,
+        config: EngineConfig | None = None,
+        rules: RuleBook | None = None,
+        store: PathwayStore | None = None,
+    ) -> None:
+        self._md = masterdata
+        self._config = config or EngineConfig()
+        self._rules = rules or RuleBook.from_masterdata(masterdata)
+        self._store: PathwayStore = store if store is not None else MemoryStore()
+        self._scheduler = DeadlineScheduler()
+        self._clock: int | None = None
+        self._lateness = int(self._config.allowed_lateness.total_seconds())
+        self._gap = int(self._config.pathway_gap.total_seconds())
+        self._retention = int(self._config.retention.total_seconds())
+        self._dognpris = dict(masterdata.dognpris) if masterdata.dognpris else dict(DOGNPRIS_2014_2024)
+
+    # -- public API -------------------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> datetime | None:
+        """The engine clock (last value given to :meth:`advance`), or None before the first advance."""
+        return None if self._clock is None else from_epoch(self._clock)
+
+    @property
+    def store(self) -> PathwayStore:
+        """The per-patient state store."""
+        return self._store
+
+    @property
+    def pending_deadlines(self) -> int:
+        """Number of patients with a pending wake-up."""
+        return len(self._scheduler)
+
+    def next_deadline(self) -> datetime | None:
+        """Clock time at which :meth:`advance` will next have something to do, or None."""
+        at = self._scheduler.peek()
+        return None if at is None else from_epoch(at)
+
+    def register(self, state: PathwayState) -> None:
+        """Schedule the pending deadlines of a state already in the store (rebuild after restart/rebalance).
+
+        Call it for every stored state of the engine's partitions, then :meth:`advance` to the current time.
+        """
+        self._schedule(state)
+
+    def forget(self, pseudonym: str) -> None:
+        """Drop a patient's pending deadline (partition revoked); the stored state is left alone."""
+        self._scheduler.cancel(pseudonym)
+
+    def apply(self, event: Event) -> list[Effect]:
+        """Apply one canonical event; return the effects to publish (empty for a duplicate)."""
+        if event.patient is None:
+            return self._apply_without_patient(event)
+        pseudonym = event.patient.pseudonym
+        state = self._store.get(pseudonym) or PathwayState(pseudonym)
+        known = self._known()
+        outcome = self._record(state, event, known)
+        if outcome is _Outcome.DUPLICATE:
+            return []
+        if outcome is _Outcome.HIDDEN and not self._config.eager:
+            t = to_epoch(event.occurred_at)
+            state.deadlines = _with_wake(state.deadlines, t, t + self._lateness, "VISIBLE")
+            self._save(state)
+            return []
+        eps_all = build_episodes(state.facts.values())
+        effects: list[Effect] = self._bed_deltas(state, eps_all)
+        if outcome is _Outcome.VISIBLE:
+            effects.extend(self._evaluate(state, known, eps_all, announce=True))
+        else:  # nothing the rules can see yet: announce the pathway, wake up when the fact becomes visible
+            effects.append(self._announce(state, eps_all, known))
+            t = to_epoch(event.occurred_at)
+            state.deadlines = _with_wake(state.deadlines, t, t + self._lateness, "VISIBLE")
+        # prune only after the rules judged everything due: a clock that jumps far ahead (a live worker
+        # meeting old events) must not forget history before its avvik were raised
+        self._prune(state, known)
+        self._save(state)
+        return effects
+
+    def apply_all(self, events: list[Event]) -> list[Effect]:
+        """Apply events in the given order (convenience for tests and batch callers)."""
+        effects: list[Effect] = []
+        for event in events:
+            effects.extend(self.apply(event))
+        return effects
+
+    def advance(self, now: datetime) -> list[Effect]:
+        """Move the clock to ``now`` (ignored if earlier) and fire every deadline due by then."""
+        moment = to_epoch(now)
+        if self._clock is None or moment > self._clock:
+            self._clock = moment
+        known = self._known()
+        effects: list[Effect] = []
+        for _, pseudonym in self._scheduler.pop_due(self._clock):
+            state = self._store.get(pseudonym)
+            if state is None:
+                continue
+            if self._config.eager:
+                effects.extend(self._evaluate(state, known, None, announce=False))
+            else:
+                eps_all = build_episodes(state.facts.values())
+                effects.extend(self._bed_deltas(state, eps_all))
+                effects.extend(self._evaluate(state, known, eps_all, announce=False))
+            self._prune(state, known)  # after evaluation: see apply()
+            self._save(state)
+        return effects
+
+    def state(self, pseudonym: str) -> PathwayState | None:
+        """The stored state of a patient."""
+        return self._store.get(pseudonym)
+
+    # -- recording ------------------------------------------------------------------------------------
+
+    def _known(self) -> int:
+        return NEVER if self._clock is None else self._clock - self._lateness
+
+    def _record(self, state: PathwayState, event: Event, known: int) -> _Outcome:
+        """Add the event's fact (or apply its correction)."""
+        eid = event.event_id
+        if eid in state.facts or eid in state.tombstones:
+            return _Outcome.DUPLICATE
+        t = to_epoch(event.occurred_at)
+        prune_at = t + self._retention
+        state.prune_at = prune_at if state.prune_at is None else min(state.prune_at, prune_at)
+        correction = event.correction
+        origin: str | None = None
+        removed: Fact | None = None
+        if correction is not None and correction.action is CorrectionAction.CANCEL:
+            state.tombstones[eid] = t
+            state.tombstones.setdefault(correction.target_event_id, t)
+            removed = state.facts.pop(correction.target_event_id, None)
+            return _Outcome.VISIBLE if removed is not None and removed.t <= known else _Outcome.HIDDEN
+        if correction is not None and correction.action is CorrectionAction.REPLACE:
+            removed = state.facts.pop(correction.target_event_id, None)
+            origin = removed.anchor if removed else correction.target_event_id
+            state.tombstones.setdefault(correction.target_event_id, t)
+        fact = fact_from_event(event, origin)
+        state.facts[eid] = fact
+        patient = event.patient
+        if patient is not None and (fact.t, eid) >= state.patient_at:
+            state.patient_at = (fact.t, eid)
+            state.patient = PatientInfo(
+                birth_year=patient.birth_year,
+                sex=patient.sex.value,
+                bostedskommune=patient.bostedskommune,
+                oppholdskommune=patient.oppholdskommune,
+            )
+        if fact.t <= known or (removed is not None and removed.t <= known):
+            return _Outcome.VISIBLE
+        return _Outcome.HIDDEN
+
+    def _apply_without_patient(self, event: Event) -> list[Effect]:
+        body = event.body
+        if isinstance(body, Capacity):
+            org = event.organisation
+            return [
+                CapacitySet(
+                    body.unit_id, body.unit_kind.value, body.beds, body.valid_from, org.hf, org.kommunenummer
+                )
+            ]
+        if isinstance(body, ManualAvvik) and event.event_type is EventType.AVVIK_REPORTED:
+            fact = fact_from_event(event)
+            finding = Finding(
+                code="SA14",
+                anchor=fact.anchor,
+                episode_key=None,
+                episode_id=None,
+                detected_at=fact.t,
+                due_at=None,
+                resolved_at=None,
+                delay=None,
+                evidence=(fact.id,),
+                hf=fact.hf,
+                unit_kommune=fact.kommune,
+                category=body.category,
+            )
+            return [AvvikUpsert(self._to_record(None, finding, [], PatientInfo()))]
+        return []
+
+    # -- pruning --------------------------------------------------------------------------------------
+
+    def _prune(self, state: PathwayState, known: int) -> None:
+        """Forget closed pathways, loose facts and tombstones older than ``known - retention``.
+
+        Runs only once ``known`` reaches ``state.prune_at`` (the earliest instant something may become
+        prunable) and then computes the next such instant.
+        """
+        if known == NEVER or state.prune_at is None or known < state.prune_at:
+            return
+        horizon = known - self._retention
+        for key in [k for k, t in state.tombstones.items() if t < horizon]:
+            del state.tombstones[key]
+        eps = build_episodes(state.facts.values())
+        protected: set[str] = set()
+        upcoming: list[int] = [t + self._retention for t in state.tombstones.values()]
+        for pathway in group_pathways(state.pseudonym, eps, self._gap):
+            if pathway.end is None or pathway.end >= horizon:
+                protected.update(_episode_fact_ids(eps, pathway))
+                if pathway.end is not None:
+                    upcoming.append(pathway.end + self._retention)
+        for service in eps.services.values():
+            if service.ended is None or service.ended.t >= horizon:
+                protected.update(f.id for f in (service.started, service.ended) if f is not None)
+                if service.ended is not None:
+                    upcoming.append(service.ended.t + self._retention)
+        dropped = [fid for fid, f in state.facts.items() if f.t < horizon and fid not in protected]
+        for fid in dropped:
+            del state.facts[fid]
+        upcoming.extend(f.t + self._retention for f in state.facts.values() if f.id not in protected)
+        state.prune_at = min(upcoming, default=None)
+        # pruning runs after evaluation, so the wake for the next prune is set here
+        state.deadlines = tuple(d for d in state.deadlines if d.reason != "PRUNE")
+        if state.prune_at is not None and state.prune_at > known:
+            fire_at = state.prune_at + self._lateness
+            state.deadlines = _with_wake(state.deadlines, state.prune_at, fire_at, "PRUNE")
+        if dropped:
+            # Records that rest on forgotten facts leave the state silently: their last published version
+            # stays on the compacted topic (they must not be retracted just because history was pruned).
+            gone = set(dropped)
+            state.avvik = {
+                k: r
+                for k, r in state.avvik.items()
+                if gone.isdisjoint(r.evidence)
+                and (r.detected_at >= horizon or any(e in state.facts for e in r.evidence))
+            }
+            state.segments = {k: s for k, s in state.segments.items() if s.end is None or s.end >= horizon}
+
+    # -- evaluation -----------------------------------------------------------------------------------
+
+    def _helsefellesskap(self, patient: PatientInfo, hf: str | None, at: int) -> str | None:
+        day = local_date(at)
+        return self._md.helsefellesskap_for_kommune(patient.kommune, day) or self._md.helsefellesskap_for_hf(
+            hf
+        )
+
+    def _evaluate(  # noqa: PLR0912 - the evaluation pipeline reads best in one place
+        self, state: PathwayState, known: int, eps_all: Episodes | None, *, announce: bool
+    ) -> list[Effect]:
+        facts = list(state.facts.values())
+        visible = [f for f in facts if f.t <= known]
+        everything = len(visible) == len(facts)
+        if known == NEVER:
+            eps_view = Episodes()
+        elif everything and eps_all is not None:
+            eps_view = eps_all
+        else:
+            eps_view = build_episodes(visible)
+        if eps_all is None:
+            eps_all = eps_view if everything else build_episodes(facts)
+        latest_hf = _latest_hf(eps_all)
+        at = known if known != NEVER else max((f.t for f in facts), default=0)
+        community = self._helsefellesskap(state.patient, latest_hf, at)
+        config = self._rules.for_helsefellesskap(community)
+        sink = Sink()
+        if known != NEVER:
+            ctx = RuleContext(eps_view, known, config, state.patient, self._dognpris)
+            present = {
+                "stays": bool(eps_view.valid_stays()),
+                "kad": bool(eps_view.kad),
+                "missions": bool(eps_view.missions),
+                "rejections": bool(eps_view.rejections),
+                "manual": bool(eps_view.manual),
+            }
+            for code, rule in RULES.items():
+                if present[NEEDS[code]] and config.is_enabled(code):
+                    rule(ctx, sink)
+        pathways_view = group_pathways(state.pseudonym, eps_view, self._gap)
+        effects: list[Effect] = []
+        records = {
+            r.avvik_id: r
+            for r in (
+                self._to_record(state.pseudonym, f, pathways_view, state.patient) for f in sink.findings
+            )
+        }
+        for avvik_id in sorted(records.keys() | state.avvik.keys()) if known != NEVER else ():
+            new = records.get(avvik_id)
+            old = state.avvik.get(avvik_id)
+            if new is None:
+                if old is not None and old.status is not AvvikStatus.RETRACTED:
+                    new = old.retracted()
+                else:
+                    continue
+            if new != old:
+                state.avvik[avvik_id] = new
+                effects.append(AvvikUpsert(new))
+        pathways_all = (
+            pathways_view if eps_all is eps_view else group_pathways(state.pseudonym, eps_all, self._gap)
+        )
+        summary = self._summary(state, eps_all, pathways_all, known, community)
+        changed = (summary.pathway_id, summary.status) != (state.pathway_id, state.pathway_status)
+        state.pathway_id, state.pathway_status = summary.pathway_id, summary.status
+        if announce or changed or effects:
+            effects.append(PathwayChanged(state.pseudonym, summary))
+        state.known_until = max(state.known_until, known) if known != NEVER else state.known_until
+        state.deadlines = self._deadlines(facts, known, sink, pathways_all, state.prune_at)
+        return effects
+
+    def _deadlines(
+        self, facts: list[Fact], known: int, sink: Sink, pathways: list[Pathway], prune_at: int | None
+    ) -> tuple[Deadline, ...]:
+        wakes: dict[str, int] = {}
+
+        def want(at: int, reason: str) -> None:
+            if at > known and (reason not in wakes or at < wakes[reason]):
+                wakes[reason] = at
+
+        for at, reason in sink.wakes:
+            want(at, reason)
+        unseen = [f.t for f in facts if f.t > known]
+        if unseen:
+            want(min(unseen), "VISIBLE")
+        if pathways and pathways[-1].end is not None:
+            want(pathways[-1].end + self._gap, "PATHWAY_END")
+        if prune_at is not None:
+            want(prune_at, "PRUNE")
+        return tuple(
+            sorted(
+                (Deadline(due=at, fire_at=at + self._lateness, reason=r) for r, at in wakes.items()),
+                key=lambda d: (d.fire_at, d.reason),
+            )
+        )
+
+    def _bed_deltas(self, state: PathwayState, eps_all: Episodes) -> list[Effect]:
+        segments = derive_segments(state.pseudonym, eps_all)
+        deltas: list[Effect] = list(diff_segments(state.segments, segments))
+        state.segments = segments
+        return deltas
+
+    def _announce(self, state: PathwayState, eps_all: Episodes, known: int) -> PathwayChanged:
+        """Pathway summary after a fact the rules cannot see yet."""
+        pathways = group_pathways(state.pseudonym, eps_all, self._gap)
+        community = self._helsefellesskap(state.patient, _latest_hf(eps_all), _last_t(state))
+        summary = self._summary(state, eps_all, pathways, known, community)
+        state.pathway_id, state.pathway_status = summary.pathway_id, summary.status
+        return PathwayChanged(state.pseudonym, summary)
+
+    def _to_record(
+        self, pseudonym: str | None, finding: Finding, pathways: list[Pathway], patient: PatientInfo
+    ) -> AvvikRecord:
+        status = AvvikStatus.RESOLVED if finding.resolved_at is not None else AvvikStatus.OPEN
+        kommune = patient.kommune or finding.unit_kommune
+        community = (
+            self._helsefellesskap(patient, finding.hf, finding.detected_at) if kommune or finding.hf else None
+        )
+        text_no, text_en = describe(
+            finding.code,
+            status,
+            delay=finding.delay,
+            days=finding.days,
+            amount=finding.amount_nok,
+            unpriced=finding.unpriced_days,
+        )
+        return AvvikRecord(
+            avvik_id=ids.avvik_id(finding.code, pseudonym, finding.anchor),
+            code=finding.code,
+            severity=CATALOGUE[finding.code].severity,
+            status=status,
+            pseudonym=pseudonym,
+            pathway_id=_pathway_for(pathways, finding, self._gap),
+            episode_id=finding.episode_id,
+            hf=finding.hf,
+            kommunenummer=kommune,
+            helsefellesskap=community,
+            detected_at=finding.detected_at,
+            due_at=finding.due_at,
+            resolved_at=finding.resolved_at,
+            delay=finding.delay,
+            evidence=finding.evidence,
+            text_no=text_no,
+            text_en=text_en,
+            days=finding.days,
+            amount_nok=finding.amount_nok,
+            unpriced_days=finding.unpriced_days,
+            category=finding.category,
+        )
+
+    def _summary(
+        self, state: PathwayState, eps: Episodes, pathways: list[Pathway], known: int, community: str | None
+    ) -> PathwaySummary:
+        open_avvik = sum(1 for r in state.avvik.values() if r.status is AvvikStatus.OPEN)
+        last_event = max((f.t for f in state.facts.values()), default=None)
+        if not pathways:
+            return PathwaySummary(
+                state.pseudonym,
+                None,
+                "NONE",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                state.patient.kommune,
+                community,
+                open_avvik,
+                last_event,
+            )
+        current = pathways[-1]
+        closed = current.end is not None and known != NEVER and current.end + self._gap <= known
+        location = unit = hf = episode = None
+        ready_since: int | None = None
+        for stay in eps.valid_stays():
+            if stay.end is None and stay.key in current.episode_keys:
+                location, episode = "HOSPITAL", stay.episode_id
+                last_move = max(stay.units, key=SORT_KEY)
+                unit, hf = last_move.unit, last_move.hf
+                if stay.ready_periods and stay.ready_periods[-1].withdrawn is None:
+                    ready_since = stay.ready_periods[-1].declared.t
+        if location is None:
+            for kad in eps.kad.values():
+                if kad.admitted is not None and kad.end is None:
+                    location, episode, unit = "KAD", kad.stay_id, kad.admitted.unit
+        if location is None:
+            for mission in eps.missions.values():
+                if mission.terminal() is None and mission.key in current.episode_keys:
+                    location, episode = "AMBULANCE", mission.mission_id
+        return PathwaySummary(
+            pseudonym=state.pseudonym,
+            pathway_id=current.pathway_id,
+            status="CLOSED" if closed else "ACTIVE",
+            started_at=current.start,
+            ended_at=current.end,
+            location=location,
+            unit_id=unit,
+            hf=hf,
+            episode_id=episode,
+            utskrivningsklar_since=ready_since,
+            kommunenummer=state.patient.kommune,
+            helsefellesskap=community,
+            open_avvik=open_avvik,
+            last_event_at=last_event,
+        )
+
+    def _schedule(self, state: PathwayState) -> None:
+        wake = state.next_wake()
+        if wake is None:
+            self._scheduler.cancel(state.pseudonym)
+        else:
+            self._scheduler.schedule(state.pseudonym, wake)
+
+    def _save(self, state: PathwayState) -> None:
+        if state.empty:
+            self._store.delete(state.pseudonym)
+            self._scheduler.cancel(state.pseudonym)
+            return
+        self._store.put(state)
+        self._schedule(state)
+
+
+def _episode_fact_ids(eps: Episodes, pathway: Pathway) -> set[str]:
+    ids: set[str] = set()
+    for stay in eps.stays.values():
+        if stay.key in pathway.episode_keys:
+            ids.update(f.id for f in stay.facts)
+    for kad in eps.kad.values():
+        if kad.key in pathway.episode_keys:
+            ids.update(f.id for f in (kad.admitted, kad.discharged) if f is not None)
+    for mission in eps.missions.values():
+        if mission.key in pathway.episode_keys:
+            ids.update(f.id for f in mission.facts.values())
+    return ids
+
+
+class _Outcome(Enum):
+    DUPLICATE = 0
+    HIDDEN = 1
+    """Recorded, but not yet visible to the rules (occurred after known_until)."""
+    VISIBLE = 2
+
+
+def _with_wake(deadlines: tuple[Deadline, ...], due: int, fire_at: int, reason: str) -> tuple[Deadline, ...]:
+    """``deadlines`` with a wake for ``reason`` at ``due`` (keeping the earlier of two for that reason)."""
+    current = next((d for d in deadlines if d.reason == reason), None)
+    if current is not None and current.due <= due:
+        return deadlines
+    rest = [d for d in deadlines if d.reason != reason]
+    rest.append(Deadline(due=due, fire_at=fire_at, reason=reason))
+    return tuple(sorted(rest, key=lambda d: (d.fire_at, d.reason)))
+
+
+def _last_t(state: PathwayState) -> int:
+    return max((f.t for f in state.facts.values()), default=0)
+
+
+def _latest_hf(eps: Episodes) -> str | None:
+    stays = eps.valid_stays()
+    return stays[-1].admitted.hf if stays and stays[-1].admitted else None
+
+
+def _pathway_for(pathways: list[Pathway], finding: Finding, gap: int) -> str | None:
+    if finding.episode_key is not None:
+        for pathway in pathways:
+            if finding.episode_key in pathway.episode_keys:
+                return pathway.pathway_id
+    t = finding.detected_at
+    for pathway in reversed(pathways):
+        if pathway.start <= t and (pathway.end is None or t <= pathway.end + gap):
+            return pathway.pathway_id
+    return None
