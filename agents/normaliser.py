@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from connectors.formats import MappingContext
 from connectors.registry import get_format
 from hub.errors import HubError, InputError, SerdeError
@@ -13,6 +15,8 @@ from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
 from hub.identity.sealing import Sealer, sha256_hex
 from hub.serde import TopicCodec
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,5 +74,11 @@ class Normaliser:
         except HubError as exc:
             return self._dead(
                 raw.format, "error", str(exc), raw.payload, at=raw.received_at, msg_id=raw.message_id
+            )
+        except Exception as exc:  # a bug in a mapper must dead-letter the record, not stall the stream
+            log.exception("mapping failed unexpectedly", format=raw.format, message_id=raw.message_id)
+            reason = f"internal error {type(exc).__name__}: {exc}"
+            return self._dead(
+                raw.format, "internal", reason, raw.payload, at=raw.received_at, msg_id=raw.message_id
             )
         return Normalised(events)

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import faust
 import structlog
+from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
 from agents.app import WorkerOptions, make_faust_app, new_metrics
@@ -219,7 +220,15 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 if ev.event_type in REJECTABLE and (link := link_for(ev)) is not None:
                     side = RejectionJoin(link=link)
                     await event.send(joins_topic, key=link.message_id.encode(), value=join_codec.encode(side))
-                effects = engine.apply(ev)
+                try:
+                    effects = engine.apply(ev)
+                except Exception as exc:  # a poison event must not stall its partition: dead-letter it
+                    log.exception("core failed on an event", event_id=ev.event_id, event_type=ev.event_type)
+                    reason = f"internal error {type(exc).__name__}: {exc} (event {ev.event_id})"
+                    await dead_letter(
+                        event, _pathway_dead_letter(sealer, event.value, reason, code="internal")
+                    )
+                    continue
                 mark = watermarks.get(message.partition)
                 if mark is None or ev.occurred_at > mark:
                     watermarks[message.partition] = mark = ev.occurred_at
@@ -251,8 +260,11 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         @app.timer(interval=options.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
         async def tick() -> None:
             value = tick_codec.encode(Tick(now=datetime.now(UTC)))
-            for partition in range(topics.partitions):
-                await ticks_topic.send(key=b"tick", value=value, partition=partition)
+            try:
+                for partition in range(topics.partitions):
+                    await ticks_topic.send(key=b"tick", value=value, partition=partition)
+            except (AssertionError, KafkaError) as exc:  # a missing partition must not crash the worker
+                log.exception("tick not sent", error=str(exc), topic=ticks_name)
 
     async def read_pathway(pseudonym: str) -> dict[str, Any] | None:
         raw = pathway_table.get(pseudonym.encode())
@@ -266,11 +278,11 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     return worker
 
 
-def _pathway_dead_letter(sealer: Sealer, data: bytes, reason: str) -> DeadLetterRecord:
+def _pathway_dead_letter(sealer: Sealer, data: bytes, reason: str, code: str = "serde") -> DeadLetterRecord:
     return DeadLetterRecord(
         source="events",
         stage="pathway",
-        code="serde",
+        code=code,
         reason=reason,
         received_at=datetime.now(UTC),
         payload_sha256=sha256_hex(data),

@@ -96,12 +96,22 @@ async def _first_data(board_url: str, started: float, say: Callable[[str], None]
 
 
 def _has_data(snapshot: object) -> bool:
-    if not isinstance(snapshot, dict):
+    """True when the board's totals show beds in use or avvik."""
+    totals = snapshot.get("totals") if isinstance(snapshot, dict) else None
+    if not isinstance(totals, dict):
         return False
-    text = str(snapshot)
-    return (
-        any(key in snapshot and snapshot[key] for key in ("units", "avvik", "waiting")) or "occupied" in text
-    )
+    return bool(totals.get("occupied") or totals.get("open_avvik") or totals.get("units"))
+
+
+async def _watch(children: Children, stop: asyncio.Event, say: Callable[[str], None]) -> None:
+    """Stop the demo (saying why) when a child process dies."""
+    while not stop.is_set():
+        await asyncio.sleep(2)
+        for child in children.started:
+            if child.proc is not None and child.proc.poll() is not None:
+                say(f"{child.name} exited with code {child.proc.returncode}: {child.tail()}")
+                stop.set()
+                return
 
 
 async def _until(stop: asyncio.Event) -> object:
@@ -163,11 +173,12 @@ async def run_demo(
         )
         sim_task = asyncio.create_task(run_simulation(settings, sim, stop))
         watcher = asyncio.create_task(_first_data(board.url, started_at, say))
+        guard = asyncio.create_task(_watch(children, stop, say))
         waiters: list[asyncio.Task[object]] = [asyncio.create_task(_until(stop))]
         if options.duration_s is not None:
             waiters.append(asyncio.create_task(asyncio.sleep(options.duration_s)))
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for task in [*waiters, watcher]:
+        for task in [*waiters, watcher, guard]:
             task.cancel()
     finally:
         say("stopping …")

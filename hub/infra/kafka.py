@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import structlog
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -183,7 +183,9 @@ def prepare(infra: InfraSettings, java: JavaRuntime) -> list[str]:
 
 
 def is_ready(infra: InfraSettings) -> bool:
-    """True when the broker answers a metadata request and its controller a (validate-only) topic creation."""
+    """True when the broker answers a metadata request, its controller a (validate-only) topic creation, and
+    its group coordinator an offset commit (the first commit creates ``__consumer_offsets``; a consumer that
+    starts before that can stall)."""
     admin = AdminClient({"bootstrap.servers": f"{HOST}:{infra.kafka_port}", "log_level": 0})
     try:
         admin.list_topics(timeout=2)
@@ -192,7 +194,26 @@ def is_ready(infra: InfraSettings) -> bool:
             future.result(timeout=4)
     except KafkaException as exc:
         error = exc.args[0] if exc.args else None
-        return isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS
+        if not (isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS):
+            return False
     except TimeoutError:
         return False
+    return _coordinator_ready(infra)
+
+
+def _coordinator_ready(infra: InfraSettings) -> bool:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": f"{HOST}:{infra.kafka_port}",
+            "group.id": "__hub_readiness_probe",
+            "enable.auto.commit": False,
+            "log_level": 0,
+        }
+    )
+    try:
+        consumer.commit(offsets=[TopicPartition("__consumer_offsets", 0, 0)], asynchronous=False)
+    except KafkaException:
+        return False
+    finally:
+        consumer.close()
     return True

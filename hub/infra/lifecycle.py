@@ -14,6 +14,7 @@ import structlog
 
 from hub.errors import InfraError, StartupTimeout
 from hub.infra import kafka, ports, process
+from hub.infra import registry as registry_service
 from hub.infra.services import ALL, KAFKA, Service
 from hub.settings import InfraSettings
 
@@ -176,8 +177,9 @@ def down(infra: InfraSettings, *, purge: bool = False, services: Sequence[Servic
     """Stop the services (registry first); ``purge`` also deletes the broker data. Returns those stopped."""
     with _locked(infra):
         stopped = [service.name for service in reversed(services) if stop(service, infra)]
-        if purge:
+        if purge:  # broker data and the registry's schemas go together: records refer to schema ids
             shutil.rmtree(kafka.data_dir(infra), ignore_errors=True)
+            shutil.rmtree(registry_service.database(infra).parent, ignore_errors=True)
             log.info("infra.purged", data_dir=str(kafka.data_dir(infra)))
     return stopped
 

@@ -124,7 +124,11 @@ def install(infra: InfraSettings, version: str) -> Path:
 
 
 def prepare(infra: InfraSettings, java: JavaRuntime) -> list[str]:
-    """Install on first use and return the server command line (in-memory storage, bound to 127.0.0.1)."""
+    """Install on first use and return the server command line (bound to 127.0.0.1).
+
+    Storage is an H2 file database in the state directory: schema ids must outlive a registry restart as long
+    as the broker keeps records written with them (an in-memory registry would re-use ids for other schemas).
+    """
     app = install(infra, version_for(infra, java))
     state(infra).mkdir(parents=True, exist_ok=True)
     return [
@@ -138,9 +142,19 @@ def prepare(infra: InfraSettings, java: JavaRuntime) -> list[str]:
         f"-Dquarkus.management.port={infra.registry_management_port}",
         "-Dquarkus.log.console.color=false",
         f"-Djava.io.tmpdir={state(infra)}",
+        "-Dapicurio.storage.kind=sql",
+        "-Dapicurio.storage.sql.kind=h2",
+        f"-Dapicurio.datasource.url=jdbc:h2:file:{database(infra)};DB_CLOSE_ON_EXIT=FALSE",
+        "-Dapicurio.datasource.username=sa",
+        "-Dapicurio.datasource.password=sa",
         "-jar",
         str(launcher(app)),
     ]
+
+
+def database(infra: InfraSettings) -> Path:
+    """Path (without H2's suffix) of the registry's database, beside the broker data."""
+    return state(infra) / "db" / "registry"
 
 
 def is_ready(infra: InfraSettings) -> bool:

@@ -60,6 +60,27 @@ def catalogue(topics: TopicSettings) -> list[TopicSpec]:
     return specs
 
 
+def partitions_of(settings: HubSettings, topic: str, timeout: float = 30.0) -> int | None:
+    """Partition count of an existing topic, or None when it does not exist."""
+    admin = AdminClient(dict(settings.kafka.confluent_config()))
+    try:
+        meta = admin.list_topics(topic, timeout=timeout).topics.get(topic)
+    except KafkaException as exc:
+        raise InfraError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}") from exc
+    if meta is None or meta.error is not None:
+        return None
+    return len(meta.partitions)
+
+
+def internal_specs(app_id: str, partitions: int) -> list[TopicSpec]:
+    """The worker's internal topics, co-partitioned with ``samhandling.events`` (same partition count)."""
+    return [
+        TopicSpec(f"{app_id}.internal.ticks", partitions, _retained(1)),
+        TopicSpec(f"{app_id}.internal.beds", partitions, _retained(7)),
+        TopicSpec(f"{app_id}.internal.rejections", partitions, _retained(400)),
+    ]
+
+
 def ensure_topics(
     settings: HubSettings, specs: list[TopicSpec] | None = None, timeout: float = 30.0
 ) -> list[str]:

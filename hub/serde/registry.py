@@ -15,6 +15,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+from fastavro.read import SchemaResolutionError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -63,7 +64,7 @@ class RegistryCodec(Generic[M]):
             datum: Any = self._de(data, self._ctx)
         except (SchemaRegistryError, httpx.HTTPError) as exc:
             raise SchemaMismatch(f"writer schema of {self.topic} record not found: {exc}") from exc
-        except SerializationError as exc:
+        except (SerializationError, SchemaResolutionError, ValueError, TypeError, EOFError) as exc:
             raise SerdeError(f"cannot decode {self.model.__name__} from {self.topic}: {exc}") from exc
         try:
             return from_datum(self.model, datum)
