@@ -90,6 +90,11 @@ class EngineSet:
         self.config = config
         self.rules = rules
         self._engines: dict[int, Engine] = {}
+        self._restored: dict[int, list[str]] = {}
+
+    def take_restored(self, partition: int) -> list[str]:
+        """Pseudonyms the last rebuild loaded into ``partition``'s engine; given out once (to re-emit)."""
+        return self._restored.pop(partition, [])
 
     def invalidate(self) -> None:
         """Forget every engine (partitions were assigned or revoked): rebuild on next use."""
@@ -123,8 +128,10 @@ class EngineSet:
             store.loading = True
             try:
                 engine.register(state)
+                store.put(state)  # cached for the hot path; not written back while loading
             finally:
                 store.loading = False
+            self._restored.setdefault(partition, []).append(state.pseudonym)
         fresh.setdefault(wanted, self._new(wanted))
         self._engines.update(fresh)
 

@@ -168,14 +168,17 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 metrics.observe_processing(topic, time.perf_counter() - started)
                 bump("normalised", len(result.events))
 
-    async def publish(event: faust.EventT[bytes], effects: list[Effect]) -> None:
+    async def publish(event: faust.EventT[bytes], effects: list[Effect], *, count: bool = True) -> None:
+        """Send effects to their topics; ``count=False`` for re-emitted outputs (no counter increments)."""
         for effect in effects:
             if isinstance(effect, AvvikUpsert):
                 rec = avvik_record(effect.record)
                 await event.send(avvik_topic, key=rec.avvik_id.encode(), value=avvik_codec.encode(rec))
                 observer.on_avvik(rec)
                 hf = rec.helsefellesskap or "unknown"
-                if rec.status is AvvikStatus.OPEN:
+                if not count:
+                    pass
+                elif rec.status is AvvikStatus.OPEN:
                     metrics.avvik_was_opened(rec.code, hf)
                 elif rec.status is AvvikStatus.RESOLVED:
                     metrics.avvik_was_resolved(rec.code, hf)
@@ -202,6 +205,13 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             started = time.perf_counter()
             message = event.message
             engine = engines.engine(message.partition)
+            restored = engines.take_restored(message.partition)
+            if restored:  # after a restart the table may be ahead of the outputs: re-emit them (idempotent)
+                for pseudonym in restored:
+                    await publish(event, engine.snapshot(pseudonym), count=False)
+                log.info(
+                    "outputs re-emitted after restore", partition=message.partition, patients=len(restored)
+                )
             if message.topic == ticks_name:
                 now = tick_codec.decode(event.value).now
                 effects = engine.advance(now)

@@ -159,6 +159,23 @@ class Engine:
         """The stored state of a patient."""
         return self._store.get(pseudonym)
 
+    def snapshot(self, pseudonym: str) -> list[Effect]:
+        """The patient's current outputs (every avvik record and the pathway summary), changing nothing.
+
+        A worker re-emits these after restoring state: its table may be ahead of its outputs after a crash,
+        and the outputs' keys are deterministic, so re-emitting only overwrites.
+        """
+        state = self._store.get(pseudonym)
+        if state is None:
+            return []
+        effects: list[Effect] = [
+            AvvikUpsert(r) for r in sorted(state.avvik.values(), key=lambda r: r.avvik_id)
+        ]
+        eps = build_episodes(state.facts.values())
+        # as of the state's own clock, so the summary equals the one last published for it
+        effects.append(self._announce(state, eps, state.known_until))
+        return effects
+
     # -- recording ------------------------------------------------------------------------------------
 
     def _known(self) -> int:

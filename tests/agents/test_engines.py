@@ -74,3 +74,23 @@ def test_rebuild_does_not_rewrite_the_table() -> None:
     before = CountingTable.writes
     _engines(table).engine(0)
     assert CountingTable.writes == before
+
+
+def test_a_rebuilt_engine_can_re_emit_every_restored_patient_once() -> None:
+    """After a rebuild the restored patients are listed once; their snapshot repeats their avvik records."""
+    table = DictTable()
+    first = _engines(table)
+    first.engine(1).apply(example_event(EventType.ADMITTED, pseudonym="R" * 32))
+    emitted = [
+        e for e in first.engine(1).advance(BASE_TIME + timedelta(hours=25)) if isinstance(e, AvvikUpsert)
+    ]
+    assert emitted
+
+    restarted = _engines(table)
+    engine = restarted.engine(1)
+    assert restarted.take_restored(1) == ["R" * 32]
+    assert restarted.take_restored(1) == []
+    snapshot = engine.snapshot("R" * 32)
+    again = {e.record.avvik_id: e.record for e in snapshot if isinstance(e, AvvikUpsert)}
+    assert again == {e.record.avvik_id: e.record for e in emitted}
+    assert engine.snapshot("nobody-here") == []

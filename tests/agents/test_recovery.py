@@ -18,7 +18,7 @@ from tests.agents.scenario import watermark_events
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-N_EVENTS = 4000
+N_EVENTS = 1500
 
 
 def _events() -> list[Event]:
