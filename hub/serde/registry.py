@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any, Generic, TypeVar
 
-import httpx
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -46,7 +45,7 @@ class RegistryCodec(Generic[M]):
         """Wire-format bytes of ``record`` (registers the schema on first use)."""
         try:
             data = self._ser(record, self._ctx)
-        except (SerializationError, SchemaRegistryError, httpx.HTTPError) as exc:
+        except Exception as exc:
             raise SerdeError(f"cannot encode {self.model.__name__} for {self.topic}: {exc}") from exc
         if not isinstance(data, bytes):
             raise SerdeError(f"serializer returned no bytes for {self.model.__name__}")
@@ -62,9 +61,11 @@ class RegistryCodec(Generic[M]):
             raise SerdeError("not Confluent wire format (magic byte 0 missing)")
         try:
             datum: Any = self._de(data, self._ctx)
-        except (SchemaRegistryError, httpx.HTTPError) as exc:
+        except SchemaRegistryError as exc:
             raise SchemaMismatch(f"writer schema of {self.topic} record not found: {exc}") from exc
         except (SerializationError, SchemaResolutionError, ValueError, TypeError, EOFError) as exc:
+            raise SerdeError(f"cannot decode {self.model.__name__} from {self.topic}: {exc}") from exc
+        except Exception as exc:
             raise SerdeError(f"cannot decode {self.model.__name__} from {self.topic}: {exc}") from exc
         try:
             return from_datum(self.model, datum)
