@@ -26,7 +26,7 @@ from hub.events import Event
 from hub.events.outputs import AvvikRecord
 from hub.kafka.topics import ensure_topics
 from hub.serde import codec_for
-from hub.settings import HubSettings, TopicSettings
+from hub.settings import HubSettings, TopicSettings, settings_env
 
 
 @dataclass
@@ -153,15 +153,8 @@ def committed_progress(settings: HubSettings, group: str, topic: str) -> tuple[i
 
 
 def worker_env(settings: HubSettings) -> dict[str, str]:
-    """The ``HUB_*`` environment for a worker subprocess that uses ``settings``' topics and data dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_TOPICS__")}
-    env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
-    env["HUB_REGISTRY__URL"] = settings.registry.url or ""
-    env["HUB_DATA_DIR"] = str(settings.data_dir)
-    env["HUB_WEB__WORKER_PORT"] = str(settings.web.worker_port)
-    for name in TopicSettings.model_fields:
-        env[f"HUB_TOPICS__{name.upper()}"] = str(getattr(settings.topics, name))
-    return env
+    """The environment of a worker subprocess on ``settings``' topics and data dir."""
+    return settings_env(settings)
 
 
 def run_pipeline(

@@ -6,6 +6,8 @@ entry point (:func:`load_settings`) and pass them down; nothing else reads the e
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -149,6 +151,43 @@ class HubSettings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"log_level must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
         return upper
+
+
+def settings_env(settings: HubSettings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment, so pseudonym keys and Kafka credentials carry over) with
+    the ``HUB_*`` variables that make a child process (worker, connector) use the same Kafka, registry,
+    topics, data dir and ports as ``settings``."""
+    env = dict(os.environ if base is None else base)
+    env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
+    env["HUB_REGISTRY__URL"] = settings.registry.url or ""
+    env["HUB_DATA_DIR"] = str(settings.data_dir)
+    env["HUB_LOG_LEVEL"] = settings.log_level
+    env["HUB_LOG_FORMAT"] = settings.log_format
+    for name in TopicSettings.model_fields:
+        env[f"HUB_TOPICS__{name.upper()}"] = str(getattr(settings.topics, name))
+    for name in (
+        "host",
+        "worker_port",
+        "board_port",
+        "mllp_port",
+        "fhir_port",
+        "plo_port",
+        "ambulance_port",
+        "kpr_port",
+    ):
+        env[f"HUB_WEB__{name.upper()}"] = str(getattr(settings.web, name))
+    for name in (
+        "kafka_port",
+        "kafka_controller_port",
+        "registry_port",
+        "registry_management_port",
+        "state_dir",
+        "cache_dir",
+    ):
+        env[f"HUB_INFRA__{name.upper()}"] = str(getattr(settings.infra, name))
+    if settings.masterdata_dir is not None:
+        env["HUB_MASTERDATA_DIR"] = str(settings.masterdata_dir)
+    return env
 
 
 def load_settings(**overrides: object) -> HubSettings:

@@ -3,40 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 
 import click
 import structlog
-from aiohttp import web
 
 from connectors.ambulance.files import ingest_file
 from connectors.ambulance.format import FORMAT
 from connectors.ambulance.server import PATH, build_app
 from connectors.common.ingest import HTTP_ACKS
-from connectors.common.runtime import connector_runtime
+from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
 from hub.settings import HubSettings, load_settings
 
 log = structlog.get_logger(__name__)
-
-
-async def serve(app: web.Application, host: str, port: int) -> None:
-    """Run ``app`` until SIGINT/SIGTERM, then shut down cleanly."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
 
 
 async def _serve(settings: HubSettings) -> None:
@@ -44,7 +24,7 @@ async def _serve(settings: HubSettings) -> None:
         app = build_app(runtime.ingestor)
         host, port = settings.web.host, settings.web.ambulance_port
         click.echo(f"ambulance connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
-        await serve(app, host, port)
+        await serve_until_stopped(app, host, port)
 
 
 async def _ingest(settings: HubSettings, path: Path, system: str | None) -> bool:

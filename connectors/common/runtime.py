@@ -6,6 +6,9 @@ The ops server answers ``/healthz``, ``/readyz`` (ready once the sink reaches Ka
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -48,6 +51,22 @@ def ops_app(registry: CollectorRegistry) -> web.Application:
     app.router.add_get("/readyz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
+
+
+async def serve_until_stopped(app: web.Application, host: str, port: int) -> None:
+    """Serve ``app`` on ``host:port`` until SIGINT/SIGTERM, then shut down cleanly."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 @asynccontextmanager

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 
 import click
-from aiohttp import web
 
 from connectors.common.ingest import HTTP_ACKS, Ingestor
-from connectors.common.runtime import connector_runtime
+from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
 from connectors.kpr.format import FORMAT
 from connectors.kpr.server import PATH, build_app
 from hub.settings import HubSettings, load_settings
-
-
-async def serve(app: web.Application, host: str, port: int) -> None:
-    """Run ``app`` until SIGINT/SIGTERM, then shut down cleanly."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
 
 
 async def _serve(settings: HubSettings) -> None:
@@ -40,7 +21,7 @@ async def _serve(settings: HubSettings) -> None:
         click.echo(
             f"kpr connector: POST http://{host}:{port}{PATH} (text/csv or application/xml; Ctrl-C stops)"
         )
-        await serve(build_app(runtime.ingestor), host, port)
+        await serve_until_stopped(build_app(runtime.ingestor), host, port)
 
 
 async def _ingest(settings: HubSettings, path: Path, payload: bytes, system: str | None) -> bool:

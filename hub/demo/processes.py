@@ -12,20 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub.errors import StartupTimeout
-from hub.settings import HubSettings, TopicSettings
-
-
-def settings_env(settings: HubSettings) -> dict[str, str]:
-    """The ``HUB_*`` environment reproducing the parts of ``settings`` children need."""
-    env = dict(os.environ)
-    env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
-    env["HUB_REGISTRY__URL"] = settings.registry.url or ""
-    env["HUB_DATA_DIR"] = str(settings.data_dir)
-    for name in TopicSettings.model_fields:
-        env[f"HUB_TOPICS__{name.upper()}"] = str(getattr(settings.topics, name))
-    for name in ("host", "worker_port", "mllp_port", "fhir_port", "plo_port", "ambulance_port", "kpr_port"):
-        env[f"HUB_WEB__{name.upper()}"] = str(getattr(settings.web, name))
-    return env
 
 
 def listening(port: int, host: str = "127.0.0.1") -> bool:

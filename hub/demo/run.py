@@ -21,10 +21,10 @@ import httpx
 import structlog
 
 from hub import infra as services
-from hub.demo.processes import Child, Children, settings_env
+from hub.demo.processes import Child, Children
 from hub.infra import registry as registry_service
 from hub.kafka.topics import ensure_topics
-from hub.settings import HubSettings
+from hub.settings import HubSettings, settings_env
 
 log = structlog.get_logger(__name__)
 

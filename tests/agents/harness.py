@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from hub.events import Event
 from hub.kafka.topics import ensure_topics
 from hub.serde import codec_for
-from hub.settings import HubSettings, TopicSettings
+from hub.settings import HubSettings, TopicSettings, settings_env
 
 M = TypeVar("M", bound=BaseModel)
 REPO = Path(__file__).resolve().parents[2]
@@ -53,19 +53,6 @@ def private_settings(infra: HubSettings, tmp: Path, *, registry: bool = False) -
     return settings
 
 
-def settings_env(settings: HubSettings) -> dict[str, str]:
-    """The ``HUB_*`` environment that reproduces ``settings`` in a child process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
-    env["HUB_REGISTRY__URL"] = settings.registry.url or ""
-    env["HUB_DATA_DIR"] = str(settings.data_dir)
-    env["HUB_WEB__WORKER_PORT"] = str(settings.web.worker_port)
-    env["HUB_LOG_LEVEL"] = "INFO"
-    for name in TopicSettings.model_fields:
-        env[f"HUB_TOPICS__{name.upper()}"] = str(getattr(settings.topics, name))
-    return env
-
-
 class WorkerProcess:
     """A ``hub worker`` child process."""
 
@@ -84,7 +71,7 @@ class WorkerProcess:
         app_id = f"{settings.topics.events.split('.', 1)[0]}-{app_id}"
         self.app_id = app_id
         self.port = port or settings.web.worker_port
-        env = settings_env(settings)
+        env = settings_env(settings.model_copy(update={"log_level": "INFO"}))
         env["HUB_WEB__WORKER_PORT"] = str(self.port)
         if data_dir is not None:
             env["HUB_DATA_DIR"] = str(data_dir)

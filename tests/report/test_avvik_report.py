@@ -26,8 +26,8 @@ from hub.report.csvout import AVVIK_COLUMNS, write_avvik_csv, write_summary_csv
 from hub.report.inputs import read_avvik_lines
 from hub.report.markdown import render_markdown
 from hub.serde import codec_for
-from hub.settings import HubSettings
-from tests.agents.harness import private_settings, settings_env
+from hub.settings import HubSettings, settings_env
+from tests.agents.harness import private_settings
 from tests.agents.scenario import scenario
 
 HFS = "HF-HNT"
