@@ -26,6 +26,17 @@ OSLO = ZoneInfo("Europe/Oslo")
 KEEP = timedelta(days=400)
 
 
+SEEN = 5000
+"""Recent change ids kept per unit to recognise re-delivered changes (at-least-once input)."""
+
+
+def _change_id(change: BedChange) -> str | None:
+    """Deterministic id of a bed delta (segment, movement, reversal, time); None for capacity changes."""
+    if change.delta is None or change.segment_id is None:
+        return None
+    return f"{change.segment_id}|{change.movement}|{int(change.reversal)}|{_epoch(change.at)}|{change.delta}"
+
+
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
@@ -56,8 +67,9 @@ class BedsProcessor:
         doc = (
             json.loads(raw)
             if raw
-            else {"changes": [], "capacity": [], "last": None, "meta": [None, None, None]}
+            else {"changes": [], "capacity": [], "last": None, "meta": [None, None, None], "seen": []}
         )
+        doc.setdefault("seen", [])
         for row in doc["changes"]:
             self.ledger.apply(self._delta(unit_id, doc["meta"], row))
         for valid_from, beds in doc["capacity"]:
@@ -89,6 +101,11 @@ class BedsProcessor:
             self.ledger.set_capacity(unit_id, change.capacity, change.capacity_from, meta[0])
             doc["capacity"] = [c for c in doc["capacity"] if c[0] != change.capacity_from.isoformat()]
             doc["capacity"].append([change.capacity_from.isoformat(), change.capacity])
+        change_id = _change_id(change)
+        if change_id is not None and change_id in doc["seen"]:
+            return []  # a re-delivered change (after a crash or rebalance): already counted
+        if change_id is not None:
+            doc["seen"] = [*doc["seen"][-(SEEN - 1) :], change_id]
         if change.delta is not None and change.movement is not None:
             row = [
                 _epoch(change.at),
@@ -175,7 +192,6 @@ class BedsProcessor:
             return
         labels = UnitLabels(unit.unit_id, unit.kind, unit.kommunenummer, unit.hf_id or "")
         capacity = record.capacity or 0
-        ratio = record.occupied / capacity if capacity else 0.0
-        metrics.set_bed_state(
-            labels, occupied=max(record.occupied, 0), capacity=capacity, occupancy_ratio=ratio
-        )
+        occupied = max(record.occupied, 0)
+        ratio = occupied / capacity if capacity else 0.0
+        metrics.set_bed_state(labels, occupied=occupied, capacity=capacity, occupancy_ratio=ratio)

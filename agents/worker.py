@@ -253,7 +253,10 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             change = bed_codec.decode(event.value)
             for rec in beds.apply(change):
                 await event.send(metrics_topic, key=rec.metric_id.encode(), value=metrics_codec.encode(rec))
-                beds.export(rec, metrics)
+                try:
+                    beds.export(rec, metrics)
+                except ValueError:  # a metric that cannot be set must never stop the bed accounting
+                    log.exception("bed metrics not exported", unit=rec.scope_id)
                 bump("bed_metrics")
 
     @app.agent(joins_topic, name="rejections")
