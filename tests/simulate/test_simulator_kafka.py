@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from confluent_kafka import Consumer, cimpl
+from confluent_kafka import cimpl
 from confluent_kafka.admin import AdminClient
 
 from connectors.common.sink import KafkaSink
@@ -16,6 +15,7 @@ from hub.serde import codec_for
 from hub.settings import HubSettings, RegistrySettings, TopicSettings
 from hub.simulate import SimOptions, run_simulation
 from hub.simulate.message import Protocol
+from tests.kafka_io import consume_values as _consume
 from tests.simulate.servers import connectors
 
 pytestmark = pytest.mark.kafka
@@ -31,31 +31,6 @@ def broker_settings(infra: HubSettings) -> HubSettings:
     for future in admin.create_topics(new).values():
         future.result(timeout=30)
     return infra.model_copy(update={"topics": TopicSettings(**names), "registry": RegistrySettings(url=None)})
-
-
-def _consume(settings: HubSettings, topic: str, count: int, timeout: float = 30.0) -> list[bytes]:
-    consumer = Consumer(
-        {
-            **settings.kafka.confluent_config(),
-            "group.id": f"test-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(values) < count and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error() is not None:
-                continue
-            value = msg.value()
-            if value is not None:
-                values.append(value)
-    finally:
-        consumer.close()
-    return values
 
 
 async def test_acknowledged_messages_are_on_the_raw_topics(broker_settings: HubSettings) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
-from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from connectors.ambulance.cli import ambulance
@@ -21,33 +18,9 @@ from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.serde import codec_for
 from hub.settings import HubSettings, RegistrySettings, TopicSettings
 from tests.connectors.ambulance.messages import PATIENT, payload
+from tests.kafka_io import consume_values as _consume
 
 pytestmark = pytest.mark.kafka
-
-
-def _consume(settings: HubSettings, topic: str, count: int, timeout: float = 30.0) -> list[bytes]:
-    consumer = Consumer(
-        {
-            **settings.kafka.confluent_config(),
-            "group.id": f"test-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(values) < count and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error() is not None:
-                continue
-            value = msg.value()
-            if value is not None:
-                values.append(value)
-    finally:
-        consumer.close()
-    return values
 
 
 @pytest.fixture

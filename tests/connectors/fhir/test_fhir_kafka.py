@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from confluent_kafka import Consumer
 
 from connectors.common.ingest import Ingestor
 from connectors.common.sink import KafkaSink
@@ -18,36 +15,10 @@ from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.serde import codec_for
 from hub.settings import HubSettings, RegistrySettings, TopicSettings
 from tests.connectors.fhir.fhir_samples import FNR, dumps, encounter
+from tests.kafka_io import consume_keyed as _consume
 
 pytestmark = pytest.mark.kafka
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-
-
-def _consume(
-    settings: HubSettings, topic: str, count: int, timeout: float = 30.0
-) -> list[tuple[bytes, bytes]]:
-    consumer = Consumer(
-        {
-            **settings.kafka.confluent_config(),
-            "group.id": f"test-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    records: list[tuple[bytes, bytes]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < count and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error() is not None:
-                continue
-            key, value = msg.key(), msg.value()
-            if key is not None and value is not None:
-                records.append((key, value))
-    finally:
-        consumer.close()
-    return records
 
 
 @pytest.fixture

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
-from confluent_kafka import Consumer
 
 from connectors.common.ingest import Ingestor
 from connectors.common.sink import KafkaSink
@@ -21,35 +18,9 @@ from hub.serde import codec_for
 from hub.settings import HubSettings, RegistrySettings, TopicSettings
 from tests.connectors.hl7v2.hl7_samples import FNR, adt
 from tests.connectors.hl7v2.test_hl7_server import Client
+from tests.kafka_io import consume_keyed as _consume
 
 pytestmark = pytest.mark.kafka
-
-
-def _consume(
-    settings: HubSettings, topic: str, count: int, timeout: float = 30.0
-) -> list[tuple[bytes, bytes]]:
-    consumer = Consumer(
-        {
-            **settings.kafka.confluent_config(),
-            "group.id": f"test-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    records: list[tuple[bytes, bytes]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < count and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error() is not None:
-                continue
-            key, value = msg.key(), msg.value()
-            if key is not None and value is not None:
-                records.append((key, value))
-    finally:
-        consumer.close()
-    return records
 
 
 @pytest.fixture

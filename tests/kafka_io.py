@@ -1,0 +1,43 @@
+"""Reading what a test wrote to a topic on the real broker (one helper for every Kafka test)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from confluent_kafka import Consumer
+
+from hub.settings import HubSettings
+
+
+def consume_keyed(
+    settings: HubSettings, topic: str, count: int, timeout: float = 30.0
+) -> list[tuple[bytes, bytes]]:
+    """Up to ``count`` (key, value) records from the start of ``topic``, waiting at most ``timeout`` s."""
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"test-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    records: list[tuple[bytes, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < count and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None or msg.error() is not None:
+                continue
+            value = msg.value()
+            if value is not None:
+                records.append((msg.key() or b"", value))
+    finally:
+        consumer.close()
+    return records
+
+
+def consume_values(settings: HubSettings, topic: str, count: int, timeout: float = 30.0) -> list[bytes]:
+    """Up to ``count`` record values from the start of ``topic``."""
+    return [value for _key, value in consume_keyed(settings, topic, count, timeout)]
