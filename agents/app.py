@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from faust.types.transports import ConsumerT, ProducerT
 from prometheus_client import CollectorRegistry
 
+from agents.draining import install_draining_buffer
+from agents.gap_acks import refuse_gap_acks
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings
 
@@ -38,7 +41,27 @@ def topic_names(settings: HubSettings, options: WorkerOptions) -> dict[str, str]
     }
 
 
-def make_faust_app(settings: HubSettings, options: WorkerOptions) -> faust.App:
+class HubApp(faust.App):
+    """faust's app with two delivery fixes: a producer whose flush (before every offset commit) waits for
+    the buffered changelog records (:mod:`agents.draining`), and a consumer that does not ack offsets it
+    skipped on the hub's own topics (:mod:`agents.gap_acks`). Without them a crash can lose table changes
+    or events that a commit had already passed."""
+
+    strict_topics: frozenset[str] = frozenset()
+    """Topics whose gaps faust must not ack (see :mod:`agents.gap_acks`); set by ``build_worker``."""
+
+    def _new_producer(self) -> ProducerT:
+        producer = super()._new_producer()
+        install_draining_buffer(producer, self)
+        return producer
+
+    def _new_consumer(self) -> ConsumerT:
+        consumer = super()._new_consumer()
+        refuse_gap_acks(consumer, self.strict_topics)
+        return consumer
+
+
+def make_faust_app(settings: HubSettings, options: WorkerOptions) -> HubApp:
     """A faust app configured for the hub (RocksDB tables via rocksdict, raw bytes everywhere)."""
     kafka = settings.kafka
     broker_credentials = None
@@ -49,7 +72,7 @@ def make_faust_app(settings: HubSettings, options: WorkerOptions) -> faust.App:
             mechanism=kafka.sasl_mechanism,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return HubApp(
         options.app_id,
         broker=[f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
         broker_credentials=broker_credentials,
@@ -69,6 +92,8 @@ def make_faust_app(settings: HubSettings, options: WorkerOptions) -> faust.App:
         web_in_thread=False,
         table_standby_replicas=0,
         broker_commit_interval=1.0,
+        broker_session_timeout=kafka.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, kafka.session_timeout_s / 3),
         # batch produce requests: without linger aiokafka sends one request per record
         producer_linger=0.01,
         producer_max_batch_size=256 * 1024,

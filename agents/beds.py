@@ -123,7 +123,10 @@ class BedsProcessor:
         if last is None or change.at > last:
             doc["last"] = change.at.isoformat()
         self.table[unit_id.encode()] = json.dumps(doc, separators=(",", ":")).encode()
-        records.append(self._snapshot(unit_id, meta, MetricPeriod.LIVE, change.at, None))
+        # the current count, as of the unit's newest change: a change that arrives after a newer one (patients
+        # on other partitions) updates that newest LIVE record instead of writing an older, stale-looking one
+        live_at = change.at if last is None or change.at > last else last
+        records.append(self._snapshot(unit_id, meta, MetricPeriod.LIVE, live_at, None))
         return records
 
     def _periods(

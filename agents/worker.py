@@ -11,7 +11,9 @@ partition's engine to the partition's event-time watermark.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -27,6 +29,7 @@ from agents.convert import avvik_record, bed_change, pathway_record
 from agents.engines import EngineSet, decode_state
 from agents.normaliser import Normaliser
 from agents.observe import PipelineObserver
+from agents.ordering import OffsetGuard, Verdict
 from agents.rejections import RejectionJoiner, link_for
 from agents.web import is_ready, register_views
 from hub.domain import AvvikUpsert, BedDelta, CapacitySet, EngineConfig, PathwayChanged, RuleBook
@@ -45,6 +48,8 @@ from hub.serde import SingleObjectCodec, TopicCodec, codec_for
 from hub.settings import HubSettings
 
 log = structlog.get_logger(__name__)
+
+RESEEK_S = 1.0
 
 
 @dataclass
@@ -101,6 +106,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         "beds", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions
     )
     joins_name = f"{options.app_id}.internal.rejections"
+    app.strict_topics = frozenset({topics.events, ticks_name, beds_name, joins_name})
     joins_topic = t(joins_name, partitions=topics.partitions, internal=True)
     joins_table = app.Table(
         "rejections", default=None, key_type=bytes, value_type=bytes, partitions=topics.partitions
@@ -128,6 +134,8 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     worker = Worker(app, settings, options, metrics, registry, engines)
     counters = worker.counters
     watermarks: dict[int, datetime] = {}
+    guard = OffsetGuard()
+    reseeking: dict[Any, asyncio.Future[None]] = {}
 
     def bump(name: str, n: int = 1) -> None:
         counters[name] = counters.get(name, 0) + n
@@ -136,11 +144,17 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     def _assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         engines.invalidate()
         beds.invalidate()
+        guard.reset()
+        for task in list(reseeking.values()):
+            task.cancel()
 
     @app.on_partitions_revoked.connect
     def _revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         engines.invalidate()
         beds.invalidate()
+        guard.reset()
+        for task in list(reseeking.values()):
+            task.cancel()
 
     async def dead_letter(event: faust.EventT[bytes], record: DeadLetterRecord) -> None:
         await event.send(
@@ -199,57 +213,110 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 await event.send(beds_topic, key=change.unit_id.encode(), value=bed_codec.encode(change))
                 bump("bed_changes")
 
+    async def in_order(stream: faust.StreamT[bytes], event: faust.EventT[bytes]) -> bool:
+        """True to process ``event`` now (see :mod:`agents.ordering`). A repeat is acked and skipped; a record
+        beyond a gap is skipped unacked (so the commit cannot pass the gap) after seeking back to the gap."""
+        message = event.message
+        tp = message.tp
+        if not guard.started(tp):
+            guard.begin(tp, _committed_offset(app, tp))
+        verdict = guard.check(tp, message.offset)
+        if verdict is Verdict.PROCESS:
+            return True
+        if verdict is Verdict.REPEAT:
+            await stream.ack(event)
+        elif verdict is Verdict.SEEK:
+            expected = guard.expected(tp)
+            log.warning(
+                "stream.out_of_order",
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=message.offset,
+                expected=expected,
+                action="seek back",
+            )
+            bump("stream_gaps")
+            if expected is not None:
+                await app.consumer.seek(tp, expected)
+                if tp not in reseeking:
+                    reseeking[tp] = asyncio.ensure_future(seek_until_delivered(tp))
+        return False
+
+    async def seek_until_delivered(tp: Any) -> None:
+        """Seek ``tp`` back again each second until the missing record arrives: records fetched before a
+        seek move faust's read offset past the seek target, and faust then drops the re-fetched records."""
+        try:
+            while True:
+                await asyncio.sleep(RESEEK_S)
+                expected = guard.expected(tp)
+                if not guard.is_seeking(tp) or expected is None:
+                    return
+                log.info("stream.seek_again", topic=tp.topic, partition=tp.partition, expected=expected)
+                await app.consumer.seek(tp, expected)
+        finally:
+            reseeking.pop(tp, None)
+
+    async def on_pathway_event(event: faust.EventT[bytes]) -> None:
+        started = time.perf_counter()
+        message = event.message
+        engine = engines.engine(message.partition)
+        restored = engines.take_restored(message.partition)
+        if restored:  # after a restart the table may be ahead of the outputs: re-emit them (idempotent)
+            for pseudonym in restored:
+                await publish(event, engine.snapshot(pseudonym), count=False)
+            log.info("outputs re-emitted after restore", partition=message.partition, patients=len(restored))
+        if message.topic == ticks_name:
+            await publish(event, engine.advance(tick_codec.decode(event.value).now))
+            return
+        metrics.message_consumed(message.topic)
+        try:
+            ev = event_codec.decode(event.value)
+        except SerdeError as exc:
+            await dead_letter(event, _pathway_dead_letter(sealer, event.value, str(exc)))
+            return
+        observer.on_event(ev)
+        if ev.event_type is EventType.MESSAGE_REJECTED and ev.patient is None:
+            side = RejectionJoin(rejection=ev.model_dump_json())
+            await event.send(joins_topic, key=ev.key.encode(), value=join_codec.encode(side))
+            return
+        if ev.event_type in REJECTABLE and (link := link_for(ev)) is not None:
+            side = RejectionJoin(link=link)
+            await event.send(joins_topic, key=link.message_id.encode(), value=join_codec.encode(side))
+        try:
+            effects = engine.apply(ev)
+        except Exception as exc:  # a poison event must not stall its partition: dead-letter it
+            log.exception("core failed on an event", event_id=ev.event_id, event_type=ev.event_type)
+            reason = f"internal error {type(exc).__name__}: {exc} (event {ev.event_id})"
+            await dead_letter(event, _pathway_dead_letter(sealer, event.value, reason, code="internal"))
+            return
+        mark = watermarks.get(message.partition)
+        if mark is None or ev.occurred_at > mark:
+            watermarks[message.partition] = mark = ev.occurred_at
+        effects += engine.advance(mark)
+        bump("events")
+        metrics.observe_processing(message.topic, time.perf_counter() - started)
+        await publish(event, effects)
+
+    async def in_offset_order(
+        stream: faust.StreamT[bytes], guarded: set[str]
+    ) -> AsyncIterator[faust.EventT[bytes]]:
+        """The stream's events, those of ``guarded`` topics in offset order; each is acked once the loop body
+        that got it is done (manual acks: a record skipped for being out of order must not be acked)."""
+        manual: faust.StreamT[bytes] = cast(Any, stream).noack()
+        async for event in manual.events():
+            if event.message.topic in guarded and not await in_order(manual, event):
+                continue
+            yield event
+            await manual.ack(event)
+
     @app.agent(pathway_channel, name="pathway")
     async def pathway(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            started = time.perf_counter()
-            message = event.message
-            engine = engines.engine(message.partition)
-            restored = engines.take_restored(message.partition)
-            if restored:  # after a restart the table may be ahead of the outputs: re-emit them (idempotent)
-                for pseudonym in restored:
-                    await publish(event, engine.snapshot(pseudonym), count=False)
-                log.info(
-                    "outputs re-emitted after restore", partition=message.partition, patients=len(restored)
-                )
-            if message.topic == ticks_name:
-                now = tick_codec.decode(event.value).now
-                effects = engine.advance(now)
-            else:
-                metrics.message_consumed(message.topic)
-                try:
-                    ev = event_codec.decode(event.value)
-                except SerdeError as exc:
-                    await dead_letter(event, _pathway_dead_letter(sealer, event.value, str(exc)))
-                    continue
-                observer.on_event(ev)
-                if ev.event_type is EventType.MESSAGE_REJECTED and ev.patient is None:
-                    side = RejectionJoin(rejection=ev.model_dump_json())
-                    await event.send(joins_topic, key=ev.key.encode(), value=join_codec.encode(side))
-                    continue
-                if ev.event_type in REJECTABLE and (link := link_for(ev)) is not None:
-                    side = RejectionJoin(link=link)
-                    await event.send(joins_topic, key=link.message_id.encode(), value=join_codec.encode(side))
-                try:
-                    effects = engine.apply(ev)
-                except Exception as exc:  # a poison event must not stall its partition: dead-letter it
-                    log.exception("core failed on an event", event_id=ev.event_id, event_type=ev.event_type)
-                    reason = f"internal error {type(exc).__name__}: {exc} (event {ev.event_id})"
-                    await dead_letter(
-                        event, _pathway_dead_letter(sealer, event.value, reason, code="internal")
-                    )
-                    continue
-                mark = watermarks.get(message.partition)
-                if mark is None or ev.occurred_at > mark:
-                    watermarks[message.partition] = mark = ev.occurred_at
-                effects += engine.advance(mark)
-                bump("events")
-                metrics.observe_processing(message.topic, time.perf_counter() - started)
-            await publish(event, effects)
+        async for event in in_offset_order(stream, {topics.events}):
+            await on_pathway_event(event)
 
     @app.agent(beds_topic, name="beds")
     async def beds_agent(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
+        async for event in in_offset_order(stream, {beds_name}):
             change = bed_codec.decode(event.value)
             for rec in beds.apply(change):
                 await event.send(metrics_topic, key=rec.metric_id.encode(), value=metrics_codec.encode(rec))
@@ -261,7 +328,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
 
     @app.agent(joins_topic, name="rejections")
     async def rejections(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
+        async for event in in_offset_order(stream, {joins_name}):
             side = join_codec.decode(event.value)
             message_id = (event.key or b"").decode()
             for joined in joiner.apply(message_id, side):
@@ -289,6 +356,16 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     register_views(app, settings, registry, read_pathway, metrics.set_worker_ready)
     _ = (normalise, pathway, beds_agent, rejections, is_ready)
     return worker
+
+
+def _committed_offset(app: faust.App, tp: Any) -> int | None:
+    """The committed offset faust sought ``tp`` to after the last assignment, if it knows one.
+
+    faust keeps it in a private mapping (None for offset 0); without it the guard starts at the first record.
+    """
+    committed = getattr(app.consumer, "_committed_offset", None)
+    offset = committed.get(tp) if isinstance(committed, dict) else None
+    return offset if isinstance(offset, int) else None
 
 
 def _pathway_dead_letter(sealer: Sealer, data: bytes, reason: str, code: str = "serde") -> DeadLetterRecord:

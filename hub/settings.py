@@ -29,6 +29,9 @@ class KafkaSettings(BaseModel):
     sasl_password: SecretStr | None = None
     ssl_cafile: Path | None = None
     client_id: str = "samhandling-hub"
+    session_timeout_s: float = Field(default=60.0, ge=6.0, le=300.0)
+    """Consumer-group session timeout of the stream worker: how long a crashed worker's partitions wait
+    before the group gives them to another member (or to the same worker restarted)."""
 
     def confluent_config(self) -> dict[str, str]:
         """librdkafka configuration for confluent-kafka clients."""
@@ -84,6 +87,10 @@ class RegistrySettings(BaseModel):
     """Schema registry. With no URL the hub uses Avro single-object encoding instead of the wire format."""
 
     url: str | None = "http://127.0.0.1:8081/apis/ccompat/v7"
+    timeout_s: float = Field(default=10.0, gt=0)
+    """Per request: a registry that does not answer becomes a clear error instead of a hung producer."""
+    attempts: int = Field(default=3, ge=1, le=10)
+    """Tries per registry call when the connection fails or times out (registering a schema is idempotent)."""
 
 
 class InfraSettings(BaseModel):
@@ -159,6 +166,7 @@ def settings_env(settings: HubSettings, base: Mapping[str, str] | None = None) -
     topics, data dir and ports as ``settings``."""
     env = dict(os.environ if base is None else base)
     env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
+    env["HUB_KAFKA__SESSION_TIMEOUT_S"] = str(settings.kafka.session_timeout_s)
     env["HUB_REGISTRY__URL"] = settings.registry.url or ""
     env["HUB_DATA_DIR"] = str(settings.data_dir)
     env["HUB_LOG_LEVEL"] = settings.log_level

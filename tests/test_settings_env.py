@@ -13,6 +13,7 @@ def test_child_environment_reproduces_the_settings(tmp_path: Path) -> None:
         topics=TopicSettings(events="x.events", avvik="x.avvik", partitions=3), data_dir=tmp_path / "d"
     )
     parent.web.worker_port = 7001
+    parent.kafka.session_timeout_s = 9.5
     env = settings_env(parent, base={"PATH": "/bin", "HUB_PSEUDONYM__ACTIVE_KEY_ID": "dev1"})
     assert env["PATH"] == "/bin"
     assert env["HUB_PSEUDONYM__ACTIVE_KEY_ID"] == "dev1"  # inherited settings carry over
@@ -30,3 +31,4 @@ def test_child_environment_reproduces_the_settings(tmp_path: Path) -> None:
     assert child.data_dir == parent.data_dir
     assert child.web.worker_port == 7001
     assert child.kafka.bootstrap_servers == parent.kafka.bootstrap_servers
+    assert child.kafka.session_timeout_s == 9.5

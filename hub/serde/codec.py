@@ -31,7 +31,15 @@ class Codec(Protocol[M]):
 class TopicCodec(Generic[M]):
     """Encodes with the configured encoding; decodes either encoding."""
 
-    def __init__(self, model: type[M], topic: str, registry_url: str | None) -> None:
+    def __init__(
+        self,
+        model: type[M],
+        topic: str,
+        registry_url: str | None,
+        *,
+        timeout_s: float = 10.0,
+        attempts: int = 3,
+    ) -> None:
         self.model = model
         self.topic = topic
         self._single = SingleObjectCodec(model)
@@ -39,7 +47,8 @@ class TopicCodec(Generic[M]):
         if registry_url:
             from hub.serde.registry import RegistryCodec, registry_client
 
-            self._wire = RegistryCodec(registry_client(registry_url), model, topic)
+            client = registry_client(registry_url, timeout_s, attempts)
+            self._wire = RegistryCodec(client, model, topic, attempts=attempts)
 
     def encode(self, record: M) -> bytes:
         """Bytes of ``record`` for this topic."""
@@ -63,4 +72,5 @@ class TopicCodec(Generic[M]):
 
 def codec_for(settings: HubSettings, model: type[M], topic: str) -> TopicCodec[M]:
     """The codec of ``model`` records on ``topic`` under ``settings``."""
-    return TopicCodec(model, topic, settings.registry.url)
+    registry = settings.registry
+    return TopicCodec(model, topic, registry.url, timeout_s=registry.timeout_s, attempts=registry.attempts)

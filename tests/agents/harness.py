@@ -16,6 +16,7 @@ import httpx
 from confluent_kafka import Consumer, Producer
 from pydantic import BaseModel
 
+from agents.replay import committed_progress
 from hub.events import Event
 from hub.kafka.topics import ensure_topics
 from hub.serde import codec_for
@@ -137,6 +138,36 @@ def produce_events(settings: HubSettings, events: list[Event], *, partition: int
         kwargs = {} if partition is None else {"partition": partition}
         producer.produce(settings.topics.events, key=event.key.encode(), value=codec.encode(event), **kwargs)
     assert producer.flush(30) == 0
+
+
+def group_lag(settings: HubSettings, group: str, topics: list[str]) -> int:
+    """Records of ``topics`` that consumer group ``group`` has not committed yet (without joining it)."""
+    lag = 0
+    for topic in topics:
+        committed, end = committed_progress(settings, group, topic)
+        lag += end - committed
+    return lag
+
+
+def wait_caught_up(
+    settings: HubSettings, group: str, topics: list[str], *, timeout: float = 180.0, settle: float = 3.0
+) -> None:
+    """Block until ``group`` has committed every record of ``topics`` and stayed so for ``settle`` seconds
+    (a worker's own outputs can add records, e.g. joined rejections); TimeoutError with the lag otherwise."""
+    deadline = time.monotonic() + timeout
+    caught_up_since: float | None = None
+    lag = -1
+    while time.monotonic() < deadline:
+        lag = group_lag(settings, group, topics)
+        now = time.monotonic()
+        if lag > 0:
+            caught_up_since = None
+        elif caught_up_since is None:
+            caught_up_since = now
+        elif now - caught_up_since >= settle:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"group {group} still {lag} records behind on {topics} after {timeout:.0f} s")
 
 
 def produce_raw(settings: HubSettings, topic: str, key: bytes, value: bytes) -> None:

@@ -48,3 +48,15 @@ def test_state_survives_a_restart_from_the_table() -> None:
     assert live[-1].occupied == 2
     assert live[-1].capacity == 28
     assert any(r.period is MetricPeriod.HOUR for r in live)
+
+
+def test_a_change_that_arrives_late_updates_the_newest_live_record() -> None:
+    """Changes of one unit come from patients on different partitions, so they can arrive out of time
+    order; the LIVE record with the newest time (what the board and readers take) holds the current count."""
+    beds = BedsProcessor(load_masterdata(), DictTable())
+    newest = beds.apply(_arrive("s2", T + timedelta(minutes=20)))[-1]
+    late = beds.apply(_arrive("s1", T + timedelta(minutes=5)))[-1]
+    assert late.period is MetricPeriod.LIVE
+    assert late.metric_id == newest.metric_id  # overwrites the newest LIVE record (compacted topic)
+    assert late.period_start == T + timedelta(minutes=20)
+    assert late.occupied == 2

@@ -57,6 +57,15 @@ def _demo_env(infra: HubSettings, tmp: Path) -> tuple[dict[str, str], int]:
     return env, board
 
 
+def _logs(demo_log: Path, children: Path, lines: int = 25) -> str:
+    """The tail of the demo's output and of each child's log, to tell a failure's cause."""
+    parts = []
+    for path in [demo_log, *sorted(children.glob("*.log"))]:
+        text = path.read_text(errors="replace").splitlines() if path.exists() else ["(missing)"]
+        parts.append(f"--- {path.name} (last {lines} lines)\n" + "\n".join(text[-lines:]))
+    return "\n".join(parts)
+
+
 def _kpi(url: str) -> dict[str, object]:
     return dict(httpx.get(f"{url}api/snapshot", timeout=3).json()["totals"])
 
@@ -99,9 +108,8 @@ def demo_board(infra: HubSettings, tmp_path: Path) -> Iterator[str]:
                 totals = _kpi(url)
             time.sleep(2)
         if not totals.get("occupied"):
-            url = (
-                f"nodata:{totals}"  # the test body reports it (so a known flake stays an xfail, not an error)
-            )
+            # reported by the test body (a fixture error would hide it), with the demo's and children's logs
+            url = f"nodata:{totals}\n{_logs(log_path, infra.infra.state_dir / 'demo')}"
         (REPO_ROOT / "test-artifacts").mkdir(exist_ok=True)
         (REPO_ROOT / "test-artifacts" / "demo-first-data-seconds.txt").write_text(
             f"{time.monotonic() - started:.1f}\n"
