@@ -15,7 +15,7 @@ from faust.types.transports import ConsumerT, ProducerT
 from prometheus_client import CollectorRegistry
 
 from agents.draining import install_draining_buffer
-from agents.gap_acks import refuse_gap_acks
+from agents.gap_acks import AckGap, refuse_gap_acks
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings
 
@@ -55,10 +55,18 @@ class HubApp(faust.App):
         install_draining_buffer(producer, self)
         return producer
 
+    _faust_ack_gap: AckGap | None = None
+
     def _new_consumer(self) -> ConsumerT:
         consumer = super()._new_consumer()
-        refuse_gap_acks(consumer, self.strict_topics)
+        self._faust_ack_gap = refuse_gap_acks(consumer, self.strict_topics)
         return consumer
+
+    async def ack_gap(self, tp: Any, first: int, last: int) -> None:
+        """Ack offsets an agent gave up waiting for (faust's own gap bookkeeping), so commits go on."""
+        if self._faust_ack_gap is None:
+            raise RuntimeError("the consumer has not been created")
+        await self._faust_ack_gap(tp, first, last)
 
 
 def make_faust_app(settings: HubSettings, options: WorkerOptions) -> HubApp:

@@ -22,9 +22,15 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
-def refuse_gap_acks(consumer: Any, topics: Collection[str]) -> None:
-    """Wrap ``consumer._add_gap`` (faust 0.15) so gaps on ``topics`` are logged, not acked."""
-    original: Callable[[Any, int, int], Awaitable[None]] = consumer._add_gap
+AckGap = Callable[[Any, int, int], Awaitable[None]]
+
+
+def refuse_gap_acks(consumer: Any, topics: Collection[str]) -> AckGap:
+    """Wrap ``consumer._add_gap`` (faust 0.15) so gaps on ``topics`` are logged, not acked.
+
+    Returns faust's own function, to ack a gap an agent gave up on: ``await ack_gap(tp, first, last)``.
+    """
+    original: AckGap = consumer._add_gap
     strict = frozenset(topics)
 
     async def _add_gap(tp: Any, offset_from: int, offset_to: int) -> None:
@@ -40,3 +46,4 @@ def refuse_gap_acks(consumer: Any, topics: Collection[str]) -> None:
         await original(tp, offset_from, offset_to)
 
     consumer._add_gap = _add_gap
+    return original

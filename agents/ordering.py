@@ -7,16 +7,17 @@ harmless: an event applied after others that occurred more than the allowed late
 so an avvik can be raised and then retracted that an in-order run never raises; and a skipped bed change or
 rejection link is simply missing.
 
-:class:`OffsetGuard` is the agents' check, with no faust import. It is meant for topics the hub writes itself
-(no transaction markers, no compaction), where a gap in the offsets can only be a delivery that went missing.
-Per partition it remembers the next offset it expects:
+:class:`OffsetGuard` is the agents' check, with no faust import. On the topics the hub writes itself (no
+transaction markers, no compaction) a gap in the offsets can only be a delivery that went missing. Per
+partition it remembers the next offset it expects:
 
 - the expected offset (or the first record after an assignment): ``PROCESS``;
 - an offset already processed (a re-delivery): ``REPEAT``, skip it;
 - a later offset: the first time ``SEEK`` (the agent seeks the partition back to :meth:`expected` and skips
   the record without acking it, so the commit cannot pass the missing records), then ``WAIT`` until the
   expected record arrives (the agent seeks again while :meth:`is_seeking`, in case records fetched before
-  the seek made the consumer drop the re-fetched ones).
+  the seek made the consumer drop the re-fetched ones). On a topic that outside producers write, where
+  transaction markers leave real gaps, the agent gives up after a few seeks (:meth:`accept_gap`).
 
 A skip shows when a later record of the partition arrives (in a live hub new events keep coming).
 """
@@ -42,12 +43,27 @@ class OffsetGuard:
     def __init__(self) -> None:
         self._next: dict[Hashable, int] = {}
         self._seeking: set[Hashable] = set()
+        self._accepting: set[Hashable] = set()
+        self._accepted: dict[Hashable, tuple[int, int]] = {}
         self.gaps = 0
 
     def reset(self) -> None:
         """Forget every partition (after a rebalance the consumer starts again from committed offsets)."""
         self._next.clear()
         self._seeking.clear()
+        self._accepting.clear()
+        self._accepted.clear()
+
+    def accept_gap(self, partition: Hashable) -> None:
+        """Give up waiting: the partition's next record is processed whatever its offset. For topics outside
+        producers write (transaction markers leave offsets no consumer ever gets), once seeking back has
+        shown the missing records do not come."""
+        if partition in self._seeking:
+            self._accepting.add(partition)
+
+    def take_accepted_gap(self, partition: Hashable) -> tuple[int, int] | None:
+        """The offsets (first, last) given up by :meth:`accept_gap`, once the next record came; given once."""
+        return self._accepted.pop(partition, None)
 
     def begin(self, partition: Hashable, committed: int | None) -> None:
         """Expect ``partition`` to start at its committed offset (so a skip of its first records is seen too);
@@ -76,6 +92,12 @@ class OffsetGuard:
             return Verdict.PROCESS
         if offset < expected:
             return Verdict.REPEAT
+        if partition in self._accepting:
+            self._accepting.discard(partition)
+            self._accepted[partition] = (expected, offset - 1)
+            self._next[partition] = offset + 1
+            self._seeking.discard(partition)
+            return Verdict.PROCESS
         if partition in self._seeking:
             return Verdict.WAIT
         self.gaps += 1

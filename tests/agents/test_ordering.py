@@ -46,6 +46,21 @@ def test_waits_for_the_missing_record_however_many_later_ones_arrive() -> None:
     assert not guard.is_seeking(P)
 
 
+def test_an_accepted_gap_lets_the_next_record_through_and_is_reported_once() -> None:
+    """Offsets 10-11 of a raw topic hold transaction markers: after seeking in vain the agent accepts it."""
+    guard = OffsetGuard()
+    guard.check(P, 9)
+    assert guard.check(P, 12) is Verdict.SEEK
+    assert guard.check(P, 12) is Verdict.WAIT
+    guard.accept_gap(P)
+    assert guard.check(P, 12) is Verdict.PROCESS
+    assert guard.take_accepted_gap(P) == (10, 11)  # to ack, so commits go on
+    assert guard.take_accepted_gap(P) is None
+    assert guard.check(P, 13) is Verdict.PROCESS
+    guard.accept_gap(P)  # not seeking: nothing to give up
+    assert guard.check(P, 20) is Verdict.SEEK
+
+
 def test_a_skip_of_the_first_records_is_seen_from_the_committed_offset() -> None:
     guard = OffsetGuard()
     guard.begin(P, 40)
