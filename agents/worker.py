@@ -320,7 +320,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
 
     @app.agent(pathway_channel, name="pathway")
     async def pathway(stream: faust.StreamT[bytes]) -> None:
-        async for event in in_offset_order(stream, {topics.events}):
+        async for event in in_offset_order(stream, {topics.events, ticks_name}):
             await on_pathway_event(event)
 
     @app.agent(beds_topic, name="beds")
