@@ -6,8 +6,9 @@ import time
 import uuid
 
 from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from hub.settings import HubSettings
+from hub.settings import HubSettings, RegistrySettings, TopicSettings
 
 
 def consume_keyed(
@@ -41,3 +42,15 @@ def consume_keyed(
 def consume_values(settings: HubSettings, topic: str, count: int, timeout: float = 30.0) -> list[bytes]:
     """Up to ``count`` record values from the start of ``topic``."""
     return [value for _key, value in consume_keyed(settings, topic, count, timeout)]
+
+
+def raw_topic_settings(infra: HubSettings, raw_field: str, topic: str) -> HubSettings:
+    """``infra``'s settings with ``topic`` as the raw topic ``raw_field`` (e.g. ``raw_kpr``), a fresh
+    ``<topic>.dlq`` dead-letter topic, and single-object encoding (these tests are about the broker; the
+    registry codec has its own tests)."""
+    dlq = f"{topic}.dlq"
+    admin = AdminClient(dict(infra.kafka.confluent_config()))
+    for future in admin.create_topics([NewTopic(dlq, num_partitions=1, replication_factor=1)]).values():
+        future.result(timeout=30)
+    topics = TopicSettings(**{raw_field: topic, "dlq": dlq})
+    return infra.model_copy(update={"registry": RegistrySettings(url=None), "topics": topics})

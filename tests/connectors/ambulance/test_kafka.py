@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from connectors.ambulance.cli import ambulance
 from connectors.ambulance.format import FORMAT
@@ -16,9 +15,10 @@ from connectors.common.ingest import Ingestor
 from connectors.common.sink import KafkaSink
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.serde import codec_for
-from hub.settings import HubSettings, RegistrySettings, TopicSettings
+from hub.settings import HubSettings
 from tests.connectors.ambulance.messages import PATIENT, payload
 from tests.kafka_io import consume_values as _consume
+from tests.kafka_io import raw_topic_settings
 
 pytestmark = pytest.mark.kafka
 
@@ -26,16 +26,7 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture
 def broker_settings(infra: HubSettings, topic: str) -> HubSettings:
     """The broker's settings with this test's fresh topic as the raw topic and a fresh dead-letter topic."""
-    dlq = f"{topic}.dlq"
-    config: dict[str, str | int | float | bool] = {**infra.kafka.confluent_config()}
-    admin = AdminClient(config)
-    for future in admin.create_topics([NewTopic(dlq, num_partitions=1, replication_factor=1)]).values():
-        future.result(timeout=30)
-    # single-object encoding: this test is about the broker; the registry codec has its own tests
-    registry = RegistrySettings(url=None)
-    return infra.model_copy(
-        update={"registry": registry, "topics": TopicSettings(raw_ambulance=topic, dlq=dlq)}
-    )
+    return raw_topic_settings(infra, "raw_ambulance", topic)
 
 
 async def _post(settings: HubSettings, body: bytes) -> int:

@@ -1,16 +1,13 @@
-"""Fixtures for the PLO/ELIN connector tests: samples, pseudonymiser, mapping context, settings."""
+"""Fixtures for the PLO/ELIN connector tests: samples, their own pseudonymiser key and receive time."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from connectors.formats import MappingContext
 from hub.identity import Pseudonymiser
-from hub.settings import HubSettings, RegistrySettings, TopicSettings
 
 SAMPLES = Path(__file__).parent / "samples"
 RECEIVED_AT = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)
@@ -47,14 +44,6 @@ def make_fnr(day: int, month: int, year: int, individual: int) -> str:
     raise AssertionError("no valid number found")
 
 
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HUB_* variable from the developer's shell leaks into a test."""
-    for name in list(os.environ):
-        if name.startswith("HUB_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def pseudonymiser() -> Pseudonymiser:
     """A pseudonymiser with one test key."""
@@ -62,12 +51,6 @@ def pseudonymiser() -> Pseudonymiser:
 
 
 @pytest.fixture
-def ctx(pseudonymiser: Pseudonymiser) -> MappingContext:
-    """Mapping context with a fixed receive time."""
-    return MappingContext(pseudonymiser=pseudonymiser, received_at=RECEIVED_AT)
-
-
-@pytest.fixture
-def settings() -> HubSettings:
-    """Settings with single-object encoding (no registry) and default topics."""
-    return HubSettings(registry=RegistrySettings(url=None), topics=TopicSettings())
+def received_at() -> datetime:
+    """The PLO tests' fixed receive time."""
+    return RECEIVED_AT

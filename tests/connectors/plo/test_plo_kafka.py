@@ -6,7 +6,6 @@ import time
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.common.ingest import Ingestor
 from connectors.common.sink import KafkaSink
@@ -14,9 +13,10 @@ from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, build_app
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.serde import codec_for
-from hub.settings import HubSettings, RegistrySettings, TopicSettings
+from hub.settings import HubSettings
 from tests.connectors.plo.conftest import SAMPLE_NUMBERS, sample
 from tests.kafka_io import consume_values as _consume
+from tests.kafka_io import raw_topic_settings
 
 pytestmark = pytest.mark.kafka
 
@@ -35,14 +35,8 @@ class _TimedSink:
 
 @pytest.fixture
 def broker_settings(infra: HubSettings, topic: str) -> HubSettings:
-    """The broker with this test's fresh raw PLO and dead-letter topics (Avro single-object, no registry)."""
-    dlq = f"{topic}.dlq"
-    admin = AdminClient(infra.kafka.confluent_config())
-    for future in admin.create_topics([NewTopic(dlq, num_partitions=1, replication_factor=1)]).values():
-        future.result(timeout=30)
-    return infra.model_copy(
-        update={"topics": TopicSettings(raw_plo=topic, dlq=dlq), "registry": RegistrySettings(url=None)}
-    )
+    """The broker's settings with this test's fresh topic as the raw topic and a fresh dead-letter topic."""
+    return raw_topic_settings(infra, "raw_plo", topic)
 
 
 async def _post(settings: HubSettings, body: bytes) -> tuple[int, float, list[float]]:

@@ -1,8 +1,11 @@
-"""Fixtures for the ambulance connector tests: clean settings, a pseudonymiser and mapping context."""
+"""Fixtures shared by the connector tests: settings without a registry, a pseudonymiser, a mapping context.
+
+(The root conftest already clears HUB_* variables for every test.) A package overrides ``received_at`` for
+its own fixed receive time, or ``pseudonymiser`` for its own key.
+"""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -10,16 +13,6 @@ import pytest
 from connectors.formats import MappingContext
 from hub.identity import Pseudonymiser
 from hub.settings import HubSettings, RegistrySettings, TopicSettings
-
-RECEIVED = datetime(2024, 3, 1, 14, 30, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HUB_* variable from the developer's shell leaks into a test."""
-    for name in list(os.environ):
-        if name.startswith("HUB_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -29,12 +22,18 @@ def settings() -> HubSettings:
 
 
 @pytest.fixture
+def received_at() -> datetime:
+    """The fixed time the connector received the test messages."""
+    return datetime(2024, 3, 1, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture
 def pseudonymiser(settings: HubSettings) -> Pseudonymiser:
     """The pseudonymiser the connector would build from the settings."""
     return Pseudonymiser.from_settings(settings.pseudonym)
 
 
 @pytest.fixture
-def ctx(pseudonymiser: Pseudonymiser) -> MappingContext:
+def ctx(pseudonymiser: Pseudonymiser, received_at: datetime) -> MappingContext:
     """A mapping context with a fixed receive time."""
-    return MappingContext(pseudonymiser=pseudonymiser, received_at=RECEIVED)
+    return MappingContext(pseudonymiser=pseudonymiser, received_at=received_at)
