@@ -27,6 +27,7 @@ from aiohttp import web
 
 from connectors.common.ingest import IngestResult
 from connectors.fhir.outcome import operation_outcome, outcome_for, status_for, transaction_response
+from connectors.formats import Accepted
 from hub.errors import DeliveryError
 
 log = structlog.get_logger(__name__)
@@ -89,42 +90,45 @@ async def _ingest(request: web.Request, body: bytes) -> IngestResult | web.Respo
         return response
 
 
-async def post_encounter(request: web.Request) -> web.Response:
-    """``POST /fhir/Encounter``: one Encounter with a contained (or identifier-referenced) Patient."""
+async def _ingest_resource(request: web.Request, expected: str) -> tuple[bytes, Accepted] | web.Response:
+    """Read, check the resource type and ingest: the body and what was accepted, or the response to send."""
     body = await _read(request)
     if isinstance(body, web.Response):
         return body
     kind = _resource_type(body)
-    if kind is not None and kind != "Encounter":
-        return _error(400, "invalid", f"this endpoint takes an Encounter, not {kind[:40]!r}", "resourceType")
+    if kind is not None and kind != expected:
+        return _error(400, "invalid", f"this endpoint takes a {expected}, not {kind[:40]!r}", "resourceType")
     result = await _ingest(request, body)
     if isinstance(result, web.Response):
         return result
     if result.accepted is None:
         return _rejected(result)
-    accepted = result.accepted
-    text = f"accepted as {accepted.message_id}; {len(accepted.events)} event(s)"
-    return _fhir(operation_outcome("information", "informational", text), 201)
+    return body, result.accepted
+
+
+def _accepted_text(accepted: Accepted) -> str:
+    return f"accepted as {accepted.message_id}; {len(accepted.events)} event(s)"
+
+
+async def post_encounter(request: web.Request) -> web.Response:
+    """``POST /fhir/Encounter``: one Encounter with a contained (or identifier-referenced) Patient."""
+    outcome = await _ingest_resource(request, "Encounter")
+    if isinstance(outcome, web.Response):
+        return outcome
+    _, accepted = outcome
+    return _fhir(operation_outcome("information", "informational", _accepted_text(accepted)), 201)
 
 
 async def post_bundle(request: web.Request) -> web.Response:
     """``POST /fhir``: a transaction or message Bundle with Patient and Encounter entries."""
-    body = await _read(request)
-    if isinstance(body, web.Response):
-        return body
-    kind = _resource_type(body)
-    if kind is not None and kind != "Bundle":
-        return _error(400, "invalid", f"this endpoint takes a Bundle, not {kind[:40]!r}", "resourceType")
-    result = await _ingest(request, body)
-    if isinstance(result, web.Response):
-        return result
-    if result.accepted is None:
-        return _rejected(result)
+    outcome = await _ingest_resource(request, "Bundle")
+    if isinstance(outcome, web.Response):
+        return outcome
+    body, accepted = outcome
     data = json.loads(body)
     if data.get("type") == "transaction":
         return _fhir(transaction_response(list(data.get("entry") or [])), 200)
-    text = f"accepted as {result.accepted.message_id}; {len(result.accepted.events)} event(s)"
-    return _fhir(operation_outcome("information", "informational", text), 202)
+    return _fhir(operation_outcome("information", "informational", _accepted_text(accepted)), 202)
 
 
 def _rejected(result: IngestResult) -> web.Response:
