@@ -7,6 +7,7 @@ connector) share one table each. Unknown codes never reject a message: from-plac
 
 from __future__ import annotations
 
+from connectors.common.places import LOCAL_DESTINATIONS, LOCAL_ORIGINS
 from hub.events import Place
 
 FNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
@@ -44,19 +45,7 @@ ADMIT_SOURCE: dict[str, Place] = {
     "psych": Place.HOSPITAL,
     "rehab": Place.OTHER,
     "other": Place.OTHER,
-    # Norwegian local codes (defined by the hub)
-    "hjem": Place.HOME,
-    "hjspl": Place.HOME_NURSING,
-    "hjemmesykepleie": Place.HOME_NURSING,
-    "sykehjem": Place.SYKEHJEM,
-    "kad": Place.KAD,
-    "ohd": Place.KAD,
-    "sykestue": Place.SYKESTUE,
-    "sykehus": Place.HOSPITAL,
-    "legevakt": Place.LEGEVAKT,
-    "fastlege": Place.FASTLEGE,
-    "ambulanse": Place.AMBULANCE,
-    "annet": Place.OTHER,
+    **LOCAL_ORIGINS,  # the hub's Norwegian codes
 }
 
 DISCHARGE_DISPOSITION: dict[str, Place] = {
@@ -72,16 +61,5 @@ DISCHARGE_DISPOSITION: dict[str, Place] = {
     "rehab": Place.OTHER,
     "snf": Place.SYKEHJEM,
     "oth": Place.OTHER,
-    # Norwegian local codes (defined by the hub)
-    "hjem": Place.HOME,
-    "hjspl": Place.HOME_NURSING,
-    "hjemmesykepleie": Place.HOME_NURSING,
-    "sykehjem": Place.SYKEHJEM,
-    "kad": Place.KAD,
-    "ohd": Place.KAD,
-    "sykestue": Place.SYKESTUE,
-    "sykehus": Place.HOSPITAL,
-    "dod": Place.DEAD,
-    "død": Place.DEAD,
-    "annet": Place.OTHER,
+    **LOCAL_DESTINATIONS,  # the hub's Norwegian codes
 }

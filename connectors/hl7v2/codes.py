@@ -8,6 +8,7 @@ An unknown code never rejects a message: it maps to ``Place.UNKNOWN`` (from-plac
 
 from __future__ import annotations
 
+from connectors.common.places import LOCAL_DESTINATIONS, LOCAL_ORIGINS, upper_case
 from hub.events import CareArea, Hastegrad, Place, UnitKind
 
 NNNOR = "NNNOR"
@@ -34,19 +35,7 @@ ADMIT_SOURCE: dict[str, Place] = {
     "7": Place.LEGEVAKT,  # emergency room (outside the hospital: legevakt)
     "8": Place.OTHER,  # court/law enforcement
     "9": Place.UNKNOWN,  # information not available
-    # Norwegian local codes (defined by the hub)
-    "HJEM": Place.HOME,
-    "HJSPL": Place.HOME_NURSING,
-    "HJEMMESYKEPLEIE": Place.HOME_NURSING,
-    "SYKEHJEM": Place.SYKEHJEM,
-    "KAD": Place.KAD,
-    "OHD": Place.KAD,
-    "SYKESTUE": Place.SYKESTUE,
-    "SYKEHUS": Place.HOSPITAL,
-    "LEGEVAKT": Place.LEGEVAKT,
-    "FASTLEGE": Place.FASTLEGE,
-    "AMBULANSE": Place.AMBULANCE,
-    "ANNET": Place.OTHER,
+    **upper_case(LOCAL_ORIGINS),  # the hub's Norwegian codes
 }
 
 DISCHARGE_DISPOSITION: dict[str, Place] = {
@@ -68,18 +57,7 @@ DISCHARGE_DISPOSITION: dict[str, Place] = {
     "62": Place.OTHER,  # rehabilitation facility
     "63": Place.HOSPITAL,  # long-term care hospital
     "65": Place.HOSPITAL,  # psychiatric hospital
-    # Norwegian local codes (defined by the hub)
-    "HJEM": Place.HOME,
-    "HJSPL": Place.HOME_NURSING,
-    "HJEMMESYKEPLEIE": Place.HOME_NURSING,
-    "SYKEHJEM": Place.SYKEHJEM,
-    "KAD": Place.KAD,
-    "OHD": Place.KAD,
-    "SYKESTUE": Place.SYKESTUE,
-    "SYKEHUS": Place.HOSPITAL,
-    "DOD": Place.DEAD,
-    "DØD": Place.DEAD,
-    "ANNET": Place.OTHER,
+    **upper_case(LOCAL_DESTINATIONS),  # the hub's Norwegian codes
 }
 
 CARE_AREA: dict[str, CareArea] = {
