@@ -100,6 +100,10 @@ class EngineConfig:
     allowed_lateness: timedelta = timedelta(minutes=15)
     pathway_gap: timedelta = timedelta(hours=24)
     retention: timedelta = timedelta(days=35)
+    stay_match_tolerance: timedelta = timedelta(hours=2)
+    """Admissions of one patient at one helseforetak this close in time, from any sources, are one stay."""
+    report_grace: timedelta = timedelta(days=30)
+    """A fact that names no known stay (PLO, Epikrise) still belongs to a stay this long after discharge."""
     eager: bool = True
     """True (live): bed deltas and the pathway summary are published on every apply. False (replay, batch):
     everything is computed when the patient's facts become visible, once per patient and clock step."""
@@ -107,5 +111,7 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.allowed_lateness < timedelta(0):
             raise ConfigError("allowed_lateness must not be negative")
+        if self.stay_match_tolerance < timedelta(0) or self.report_grace < timedelta(0):
+            raise ConfigError("stay_match_tolerance and report_grace must not be negative")
         if self.retention < timedelta(days=31):
             raise ConfigError("retention must be at least 31 days (30-day readmission window)")

@@ -29,8 +29,9 @@ from hub.domain.beds import derive_segments, diff_segments
 from hub.domain.config import EngineConfig, RuleBook
 from hub.domain.deadlines import Deadline, DeadlineScheduler
 from hub.domain.effects import AvvikUpsert, CapacitySet, Effect, PathwayChanged
-from hub.domain.episodes import Episodes, build_episodes
+from hub.domain.episodes import Episodes, StayJoin, build_episodes
 from hub.domain.facts import SORT_KEY, Fact, fact_from_event
+from hub.domain.organisations import Places
 from hub.domain.overlig import DOGNPRIS_2014_2024
 from hub.domain.pathway import Pathway, PathwayState, PathwaySummary, group_pathways
 from hub.domain.rules import NEEDS, RULES
@@ -55,6 +56,8 @@ class Engine:
         store: PathwayStore | None = None,
     ) -> None:
         self._md = masterdata
+        self.places = Places(masterdata)
+        """Source place codes resolved to organisations; ``places.unknown`` counts the unnamed ones."""
         self._config = config or EngineConfig()
         self._rules = rules or RuleBook.from_masterdata(masterdata)
         self._store: PathwayStore = store if store is not None else MemoryStore()
@@ -63,6 +66,10 @@ class Engine:
         self._lateness = int(self._config.allowed_lateness.total_seconds())
         self._gap = int(self._config.pathway_gap.total_seconds())
         self._retention = int(self._config.retention.total_seconds())
+        self._join = StayJoin(
+            tolerance=int(self._config.stay_match_tolerance.total_seconds()),
+            grace=int(self._config.report_grace.total_seconds()),
+        )
         self._dognpris = dict(masterdata.dognpris) if masterdata.dognpris else dict(DOGNPRIS_2014_2024)
 
     # -- public API -------------------------------------------------------------------------------------
@@ -113,7 +120,7 @@ class Engine:
             state.deadlines = _with_wake(state.deadlines, t, t + self._lateness, "VISIBLE")
             self._save(state)
             return []
-        eps_all = build_episodes(state.facts.values())
+        eps_all = build_episodes(state.facts.values(), self._join)
         effects: list[Effect] = self._bed_deltas(state, eps_all)
         if outcome is _Outcome.VISIBLE:
             effects.extend(self._evaluate(state, known, eps_all, announce=True))
@@ -148,7 +155,7 @@ class Engine:
             if self._config.eager:
                 effects.extend(self._evaluate(state, known, None, announce=False))
             else:
-                eps_all = build_episodes(state.facts.values())
+                eps_all = build_episodes(state.facts.values(), self._join)
                 effects.extend(self._bed_deltas(state, eps_all))
                 effects.extend(self._evaluate(state, known, eps_all, announce=False))
             self._prune(state, known)  # after evaluation: see apply()
@@ -171,7 +178,7 @@ class Engine:
         effects: list[Effect] = [
             AvvikUpsert(r) for r in sorted(state.avvik.values(), key=lambda r: r.avvik_id)
         ]
-        eps = build_episodes(state.facts.values())
+        eps = build_episodes(state.facts.values(), self._join)
         # as of the state's own clock, so the summary equals the one last published for it
         effects.append(self._announce(state, eps, state.known_until))
         return effects
@@ -201,7 +208,7 @@ class Engine:
             removed = state.facts.pop(correction.target_event_id, None)
             origin = removed.anchor if removed else correction.target_event_id
             state.tombstones.setdefault(correction.target_event_id, t)
-        fact = fact_from_event(event, origin)
+        fact = fact_from_event(event, origin, self.places)
         state.facts[eid] = fact
         patient = event.patient
         if patient is not None and (fact.t, eid) >= state.patient_at:
@@ -257,7 +264,7 @@ class Engine:
         horizon = known - self._retention
         for key in [k for k, t in state.tombstones.items() if t < horizon]:
             del state.tombstones[key]
-        eps = build_episodes(state.facts.values())
+        eps = build_episodes(state.facts.values(), self._join)
         protected: set[str] = set()
         upcoming: list[int] = [t + self._retention for t in state.tombstones.values()]
         for pathway in group_pathways(state.pseudonym, eps, self._gap):
@@ -311,9 +318,9 @@ class Engine:
         elif everything and eps_all is not None:
             eps_view = eps_all
         else:
-            eps_view = build_episodes(visible)
+            eps_view = build_episodes(visible, self._join)
         if eps_all is None:
-            eps_all = eps_view if everything else build_episodes(facts)
+            eps_all = eps_view if everything else build_episodes(facts, self._join)
         latest_hf = _latest_hf(eps_all)
         at = known if known != NEVER else max((f.t for f in facts), default=0)
         community = self._helsefellesskap(state.patient, latest_hf, at)

@@ -4,6 +4,13 @@
 set of facts, never on arrival order. Cancellations are applied here: ADMISSION_CANCELLED (HL7 A11) voids the
 stay, DISCHARGE_CANCELLED (A13) reopens it, and messages named by an AppRec rejection do not count.
 These are derived views rebuilt on every evaluation, so they are plain mutable dataclasses.
+
+**One stay across sources** (the rules and their reasons are in this package's README, "Stay join"): a
+source's stay id (HL7 PV1-19, a FHIR Encounter id, a PLO alias) is an *alias*. :func:`join_stays` decides
+which stay each hospital fact belongs to: admissions of one patient at one helseforetak within
+``StayJoin.tolerance`` of each other are one stay; a fact whose alias no admission carries attaches to the
+stay whose time covers it (admission <= t <= discharge + ``StayJoin.grace``), preferring the stay admitted on
+the date a PLO alias states.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hub.domain.facts import SORT_KEY, Fact
+from hub.domain.organisations import stay_hint
+from hub.domain.timeutil import local_date
 from hub.events.enums import EventType, NoticeKind, Place
 
 ET = EventType
@@ -37,6 +46,8 @@ class HospitalStay:
     admitted: Fact | None = None
     discharged: Fact | None = None
     cancelled: bool = False
+    aliases: set[str] = field(default_factory=set)
+    """Every source stay id joined into this stay (the episode id is the first admission's)."""
     units: list[Fact] = field(default_factory=list)
     ready_periods: list[ReadyPeriod] = field(default_factory=list)
     admission_notices: list[Fact] = field(default_factory=list)
@@ -156,24 +167,22 @@ class Episodes:
         )
 
 
-def _stay(eps: Episodes, episode_id: str | None) -> HospitalStay | None:
-    if episode_id is None:
-        return None
+def _stay(eps: Episodes, episode_id: str) -> HospitalStay:
     stay = eps.stays.get(episode_id)
     if stay is None:
         stay = eps.stays[episode_id] = HospitalStay(episode_id)
     return stay
 
 
-def _hospital(eps: Episodes, f: Fact) -> None:  # noqa: PLR0912 - one branch per event type
-    stay = _stay(eps, f.ep)
-    if stay is None:
-        return
+def _hospital(eps: Episodes, f: Fact, episode_id: str) -> None:  # noqa: PLR0912 - one branch per event type
+    stay = _stay(eps, episode_id)
     stay.facts.append(f)
+    if f.ep is not None:
+        stay.aliases.add(f.ep)
     kind = f.type
     if kind is ET.ADMITTED:
         if stay.cancelled:  # re-admission after A11: a fresh stay under the same episode id
-            stay = eps.stays[stay.episode_id] = HospitalStay(stay.episode_id, facts=[f])
+            stay = eps.stays[stay.episode_id] = HospitalStay(stay.episode_id, facts=[f], aliases=stay.aliases)
         if stay.admitted is None:
             stay.admitted = f
             stay.units.insert(0, f)
@@ -220,20 +229,6 @@ def _attach_ready(stay: HospitalStay) -> None:
         lower = upper if upper is not None else lower
 
 
-def _attach_loose_report(eps: Episodes, f: Fact) -> None:
-    """An episode-less report goes to the stay it most plausibly concerns."""
-    best: HospitalStay | None = None
-    for stay in eps.valid_stays():
-        assert stay.admitted is not None  # noqa: S101 - valid_stays guarantees it
-        admitted = stay.admitted.t
-        limit = f.t + INNLEGGELSESRAPPORT_LOOKAHEAD if f.type is ET.INNLEGGELSESRAPPORT_SENT else f.t
-        if admitted <= limit:
-            best = stay
-    if best is not None:
-        best.reports.setdefault(f.type, []).append(f)
-        best.facts.append(f)
-
-
 HOSPITAL = frozenset(
     {
         ET.ADMITTED,
@@ -253,11 +248,114 @@ HOSPITAL = frozenset(
 MISSION = frozenset({ET.CALL_RECEIVED, ET.DISPATCHED, ET.ON_SCENE, ET.LEFT_SCENE, ET.ARRIVED, ET.CANCELLED})
 
 
-def _died(eps: Episodes, f: Fact) -> None:
+@dataclass(frozen=True, slots=True)
+class StayJoin:
+    """How facts from several sources are joined into one hospital stay (seconds; see the README)."""
+
+    tolerance: int = 2 * 3600
+    """Two admissions of one patient at one helseforetak this close in time are the same stay."""
+    grace: int = 30 * 86_400
+    """A fact without a known stay id still belongs to a stay this long after its discharge (late reports)."""
+
+
+DEFAULT_JOIN = StayJoin()
+
+
+@dataclass(slots=True)
+class _Span:
+    episode_id: str
+    hf: str | None
+    admitted: int
+    end: int | None = None
+    cancelled: bool = False
+
+
+def _compatible(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def _spans(ordered: list[Fact], join: StayJoin) -> tuple[dict[str, str], dict[str, _Span]]:
+    """Aliases of admissions -> stay id, and each stay's span, from admissions, discharges and cancels."""
+    alias_of: dict[str, str] = {}
+    spans: dict[str, _Span] = {}
+    for f in ordered:
+        if f.ep is None:
+            continue
+        kind = f.type
+        known = alias_of.get(f.ep)
+        if kind is ET.ADMITTED:
+            if known is not None:
+                span = spans[known]
+                if span.cancelled:  # re-admission after A11 under the same id
+                    span.cancelled, span.admitted, span.end = False, f.t, None
+                continue
+            match = next(
+                (
+                    s
+                    for s in spans.values()
+                    if not s.cancelled and _compatible(s.hf, f.hf) and abs(f.t - s.admitted) <= join.tolerance
+                ),
+                None,
+            )
+            if match is None:
+                match = spans[f.ep] = _Span(f.ep, f.hf, f.t)
+            elif match.hf is None:
+                match.hf = f.hf
+            alias_of[f.ep] = match.episode_id
+        elif known is None:
+            continue
+        elif kind is ET.ADMISSION_CANCELLED:
+            spans[known].cancelled = True
+        elif kind is ET.DISCHARGED and spans[known].end is None:
+            spans[known].end = f.t
+        elif kind is ET.DISCHARGE_CANCELLED:
+            spans[known].end = None
+    return alias_of, spans
+
+
+def _covering(f: Fact, spans: dict[str, _Span], join: StayJoin) -> str | None:
+    """The stay a fact without a known stay id belongs to (see the module docstring), or None."""
+    candidates = [s for s in spans.values() if not s.cancelled and _compatible(s.hf, f.hf)]
+    hint = stay_hint(f.ep)
+    if hint is not None and hint.admitted_on is not None:
+        on_day = [s for s in candidates if local_date(s.admitted) == hint.admitted_on]
+        if on_day:
+            return max(on_day, key=lambda s: (s.admitted, s.episode_id)).episode_id
+    limit = f.t + INNLEGGELSESRAPPORT_LOOKAHEAD if f.type is ET.INNLEGGELSESRAPPORT_SENT else f.t
+    best: _Span | None = None
+    for span in candidates:
+        covers = span.admitted <= limit and (span.end is None or f.t <= span.end + join.grace)
+        if covers and (best is None or (span.admitted, span.episode_id) > (best.admitted, best.episode_id)):
+            best = span
+    return best.episode_id if best is not None else None
+
+
+def join_stays(ordered: list[Fact], join: StayJoin = DEFAULT_JOIN) -> dict[str, str]:
+    """Fact id -> stay (episode) id of one patient's hospital facts and deaths (facts in SORT_KEY order).
+
+    A fact whose id no admission carries and that no stay covers keeps its own id (a stay fragment without an
+    admission, which the rules ignore until its admission arrives); a death that names no stay is absent.
+    """
+    alias_of, spans = _spans(ordered, join)
+    result: dict[str, str] = {}
+    for f in ordered:
+        if f.type not in HOSPITAL and f.type is not ET.DIED:
+            continue
+        known = alias_of.get(f.ep) if f.ep is not None else None
+        if known is None:
+            known = _covering(f, spans, join)
+        if known is None and f.type is not ET.DIED:
+            known = f.ep
+        if known is not None:
+            result[f.id] = known
+    return result
+
+
+def _died(eps: Episodes, f: Fact, episode_id: str | None) -> None:
     if eps.died is None:
         eps.died = f
     for stay in eps.stays.values():
-        if stay.valid and stay.discharged is None and (f.ep is None or f.ep == stay.episode_id):
+        if stay.valid and stay.discharged is None and (episode_id is None or episode_id == stay.episode_id):
             stay.discharged = f
             stay.facts.append(f)
     for kad in eps.kad.values():
@@ -265,12 +363,14 @@ def _died(eps: Episodes, f: Fact) -> None:
             kad.discharged = f
 
 
-def build_episodes(facts: Iterable[Fact]) -> Episodes:  # noqa: PLR0912 - a dispatch over event types
+def build_episodes(  # noqa: PLR0912 - a dispatch over event types
+    facts: Iterable[Fact], join: StayJoin = DEFAULT_JOIN
+) -> Episodes:
     """Derive all episodes from facts (any order in, event-time order applied)."""
     ordered = sorted(facts, key=SORT_KEY)
     eps = Episodes()
     rejected = {f.attr(0) for f in ordered if f.type is ET.MESSAGE_REJECTED}
-    loose_reports: list[Fact] = []
+    stay_of = join_stays([f for f in ordered if f.mid is None or f.mid not in rejected], join)
     for f in ordered:
         if f.mid is not None:
             eps.by_mid.setdefault(f.mid, f)
@@ -278,12 +378,11 @@ def build_episodes(facts: Iterable[Fact]) -> Episodes:  # noqa: PLR0912 - a disp
                 continue
         kind = f.type
         if kind in HOSPITAL:
-            if f.ep is None:
-                loose_reports.append(f)
-            else:
-                _hospital(eps, f)
+            episode = stay_of.get(f.id)
+            if episode is not None:
+                _hospital(eps, f, episode)
         elif kind is ET.DIED:
-            _died(eps, f)
+            _died(eps, f, stay_of.get(f.id))
         elif kind is ET.KAD_ADMITTED and f.ep:
             kad = eps.kad.setdefault(f.ep, KadStay(f.ep))
             if kad.admitted is None:
@@ -307,8 +406,6 @@ def build_episodes(facts: Iterable[Fact]) -> Episodes:  # noqa: PLR0912 - a disp
             eps.rejections.append(f)
         elif kind is ET.AVVIK_REPORTED:
             eps.manual.append(f)
-    for f in loose_reports:
-        _attach_loose_report(eps, f)
     for stay in eps.stays.values():
         if stay.ready_periods:
             _attach_ready(stay)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from hub.domain.organisations import Places
 from hub.domain.timeutil import to_epoch
 from hub.events import (
     Admission,
@@ -43,6 +44,25 @@ REJECTABLE = frozenset(
     }
 )
 
+
+HOSPITAL_TYPES = frozenset(
+    {
+        EventType.ADMITTED,
+        EventType.TRANSFERRED,
+        EventType.DISCHARGED,
+        EventType.ADMISSION_CANCELLED,
+        EventType.DISCHARGE_CANCELLED,
+        EventType.DECLARED_READY,
+        EventType.READY_WITHDRAWN,
+        EventType.MUNICIPALITY_NOTIFIED,
+        EventType.MUNICIPALITY_RESPONDED,
+        EventType.INNLEGGELSESRAPPORT_SENT,
+        EventType.UTSKRIVNINGSRAPPORT_SENT,
+        EventType.EPIKRISE_SENT,
+        EventType.DIED,
+    }
+)
+"""Event types that concern a hospital stay (their stay id is matched across sources)."""
 
 SORT_KEY = attrgetter("t", "id")
 """Deterministic order of facts: event time, then event id (C-level key function)."""
@@ -154,11 +174,21 @@ def _attrs(event: Event) -> tuple[str | None, tuple[str, ...]]:  # noqa: PLR0911
             return None, ()
 
 
-def fact_from_event(event: Event, origin: str | None = None) -> Fact:
-    """The compact fact of a canonical event (free text such as a manual avvik's text is not kept)."""
+def fact_from_event(event: Event, origin: str | None = None, places: Places | None = None) -> Fact:
+    """The compact fact of a canonical event (free text such as a manual avvik's text is not kept).
+
+    With ``places``, the fact's helseforetak and unit are those master data gives for the source's codes
+    (:mod:`hub.domain.organisations`), so facts of one stay from different sources compare.
+    """
     episode, attrs = _attrs(event)
     org = event.organisation
     unit = org.unit_id
+    hf = org.hf
+    if places is not None:
+        hf = places.hf(org, episode if event.event_type in HOSPITAL_TYPES else None)
+        unit = places.unit(unit)
+        if event.event_type is EventType.TRANSFERRED and attrs and attrs[0]:
+            attrs = (places.unit(attrs[0]) or "", *attrs[1:])
     if event.event_type is EventType.TRANSFERRED and attrs and attrs[0]:
         unit = attrs[0]
     return Fact(
@@ -168,7 +198,7 @@ def fact_from_event(event: Event, origin: str | None = None) -> Fact:
         ep=episode,
         unit=unit,
         unit_kind=org.unit_kind.value if org.unit_kind else None,
-        hf=org.hf,
+        hf=hf,
         kommune=org.kommunenummer,
         mid=event.source.message_id if event.event_type in REJECTABLE else None,
         attrs=attrs,

@@ -18,7 +18,15 @@ from typing import Any, TypeVar
 
 from hub.errors import ConfigError
 from hub.events.enums import UnitKind
-from hub.masterdata.model import Helsefellesskap, Helseforetak, Kommune, MasterData, RuleOverride, Unit
+from hub.masterdata.model import (
+    Helsefellesskap,
+    Helseforetak,
+    Kommune,
+    MasterData,
+    OrgCode,
+    RuleOverride,
+    Unit,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 T = TypeVar("T")
@@ -95,6 +103,27 @@ def _unit(row: dict[str, str]) -> Unit:
     )
 
 
+ORG_SYSTEMS = frozenset(
+    {"her", "hl7-facility", "hl7-unit", "fhir-organization", "fhir-location", "kpr-unit", "amk"}
+)
+
+
+def _org_code(row: dict[str, str]) -> OrgCode:
+    if row["system"] not in ORG_SYSTEMS:
+        raise ValueError(f"unknown code system {row['system']!r}; known: {', '.join(sorted(ORG_SYSTEMS))}")
+    if not row["code"]:
+        raise ValueError("code must not be empty")
+    return OrgCode(
+        system=row["system"],
+        code=row["code"],
+        hf_id=row.get("hf_id") or None,
+        hospital=row.get("hospital") or None,
+        unit_id=row.get("unit_id") or None,
+        kommunenummer=row.get("kommunenummer") or None,
+        source=row.get("source") or "unknown",
+    )
+
+
 def _dognpris(row: dict[str, str]) -> tuple[int, int]:
     return int(row["year"]), int(row["nok"])
 
@@ -128,11 +157,18 @@ def load_masterdata(override_dir: Path | None = None) -> MasterData:
     kommuner = _merged("kommuner.csv", override_dir, _kommune, lambda k: (k.kommunenummer, k.valid_from))
     units = _merged("units.csv", override_dir, _unit, lambda u: u.unit_id)
     prices = _merged("dognpris.csv", override_dir, _dognpris, lambda p: p[0])
+    orgs = _merged("organisations.csv", override_dir, _org_code, lambda o: (o.system, o.code))
     known = {h.id for h in helsefellesskap}
     for hf in helseforetak:
         if hf.helsefellesskap_id not in known:
             raise ConfigError(
                 f"helseforetak {hf.hf_id} names unknown helsefellesskap {hf.helsefellesskap_id}"
+            )
+    hf_ids = {h.hf_id for h in helseforetak}
+    for org in orgs:
+        if org.hf_id is not None and org.hf_id not in hf_ids:
+            raise ConfigError(
+                f"organisation code {org.system}:{org.code} names unknown helseforetak {org.hf_id}"
             )
     for row in kommuner:
         if row.helsefellesskap_id not in known:
@@ -146,4 +182,5 @@ def load_masterdata(override_dir: Path | None = None) -> MasterData:
         units={u.unit_id: u for u in units},
         dognpris=dict(sorted(prices)),
         rule_overrides=_rule_overrides(override_dir),
+        organisations={(o.system, o.code): o for o in orgs},
     )

@@ -67,6 +67,21 @@ class Unit:
 
 
 @dataclass(frozen=True, slots=True)
+class OrgCode:
+    """One way a source names a place (``system`` + ``code``) and the organisation it stands for."""
+
+    system: str
+    """``her``, ``hl7-facility``, ``hl7-unit``, ``fhir-organization``, ``fhir-location``, ``kpr-unit``,
+    ``amk``."""
+    code: str
+    hf_id: str | None = None
+    hospital: str | None = None
+    unit_id: str | None = None
+    kommunenummer: str | None = None
+    source: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
 class MasterData:
     """All master data, with date-aware lookups. Build with :func:`hub.masterdata.load_masterdata`."""
 
@@ -76,6 +91,8 @@ class MasterData:
     units: Mapping[str, Unit] = field(default_factory=dict)
     dognpris: Mapping[int, int] = field(default_factory=dict)
     rule_overrides: Mapping[str, RuleOverride] = field(default_factory=dict)
+    organisations: Mapping[tuple[str, str], OrgCode] = field(default_factory=dict)
+    """Source codes of places, by ``(system, code)`` (``organisations.csv``)."""
     _by_number: Mapping[str, tuple[Kommune, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +131,28 @@ class MasterData:
     def unit(self, unit_id: str | None) -> Unit | None:
         """The unit with this id, or None."""
         return self.units.get(unit_id) if unit_id else None
+
+    def org_code(self, system: str, code: str | None) -> OrgCode | None:
+        """The organisation a source code names, or None when no row names it."""
+        return self.organisations.get((system, code)) if code else None
+
+    def codes_of(self, system: str, *, hospital: str | None = None, unit_id: str | None = None) -> str | None:
+        """The first code (sorted) of ``system`` naming a hospital (and unit), for renderers; None if none."""
+        found = sorted(
+            c.code
+            for c in self.organisations.values()
+            if c.system == system and c.hospital == hospital and c.unit_id == unit_id
+        )
+        return found[0] if found else None
+
+    def kommune_code(self, system: str, kommunenummer: str | None) -> str | None:
+        """The code of ``system`` naming a kommune itself (no HF), or None."""
+        found = sorted(
+            c.code
+            for c in self.organisations.values()
+            if c.system == system and c.kommunenummer == kommunenummer and c.hf_id is None and kommunenummer
+        )
+        return found[0] if found else None
 
     def kommuner_of(self, helsefellesskap_id: str, on: date) -> tuple[Kommune, ...]:
         """Kommuner of a helsefellesskap valid on a date, sorted by number."""

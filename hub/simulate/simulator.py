@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from hub.errors import ConfigError
+from hub.events import Event
 from hub.masterdata.load import load_masterdata
 from hub.masterdata.model import MasterData
 from hub.settings import HubSettings
@@ -61,10 +62,8 @@ class SimOptions:
             raise ConfigError("limit must not be negative")
 
 
-def messages(
-    options: SimOptions, masterdata: MasterData, start: datetime
-) -> tuple[Planner, Iterator[Outgoing]]:
-    """The planner and its lazily rendered messages for ``options`` (deterministic for a seed and start)."""
+def timeline(options: SimOptions, masterdata: MasterData, start: datetime) -> Iterator[Event]:
+    """The canonical synth timeline the messages are rendered from (deterministic for a seed and start)."""
     span_days = (
         max(1, math.ceil(options.duration / timedelta(days=1))) if options.duration else UNBOUNDED_SPAN_DAYS
     )
@@ -76,9 +75,16 @@ def messages(
         deviation_share=options.deviation_share,
         seed=options.seed,
     )
-    planner = Planner(seed=options.seed)
     total = max(1, round(per_day * span_days))
-    return planner, planner.plan(generate(masterdata, config, total))
+    return generate(masterdata, config, total)
+
+
+def messages(
+    options: SimOptions, masterdata: MasterData, start: datetime
+) -> tuple[Planner, Iterator[Outgoing]]:
+    """The planner and its lazily rendered messages for ``options`` (deterministic for a seed and start)."""
+    planner = Planner(seed=options.seed)
+    return planner, planner.plan(timeline(options, masterdata, start))
 
 
 def _senders(settings: HubSettings) -> tuple[MllpSender, HttpSender]:
