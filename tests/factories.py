@@ -39,6 +39,18 @@ BODIES: dict[EventType, dict[str, Any]] = {
         "error_code": "E10",
         "reason": "Ukjent pasient",
     },
+    EventType.MEDISINSKE_OPPLYSNINGER_SENT: {"document_id": "MO-1"},
+    EventType.HELSEOPPLYSNINGER_LEGE_SENT: {"document_id": "HL-1"},
+    EventType.DIALOGUE_QUESTION_SENT: {
+        "conversation_id": "C1",
+        "topic_code": "99",
+        "receiver_her_id": "91096",
+    },
+    EventType.DIALOGUE_ANSWER_SENT: {
+        "conversation_id": "C1",
+        "in_reply_to": "C1",
+        "receiver_her_id": "99387",
+    },
     EventType.KAD_ADMITTED: {"stay_id": "K1", "bed_kind": "KAD_SOMATISK", "referred_by": "LEGEVAKT"},
     EventType.KAD_DISCHARGED: {"stay_id": "K1", "destination": "HOME"},
     EventType.MUNICIPAL_SERVICE_STARTED: {"service_id": "S1", "service": "HJEMMESYKEPLEIE"},

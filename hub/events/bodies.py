@@ -77,10 +77,30 @@ class Response(Part):
 
 
 class Report(Part):
-    """INNLEGGELSESRAPPORT_SENT, UTSKRIVNINGSRAPPORT_SENT, EPIKRISE_SENT."""
+    """INNLEGGELSESRAPPORT_SENT, UTSKRIVNINGSRAPPORT_SENT, EPIKRISE_SENT; MEDISINSKE_OPPLYSNINGER_SENT and
+    HELSEOPPLYSNINGER_LEGE_SENT (no stay: ``episode_id`` empty)."""
 
     episode_id: str | None = None
     document_id: str | None = None
+
+
+class Dialogue(Part):
+    """DIALOGUE_QUESTION_SENT / DIALOGUE_ANSWER_SENT: one message of a conversation (Dialogmelding).
+
+    A question opens a conversation; an answer names the question it answers (``in_reply_to``), so the time
+    to answer is the answer's event time minus the question's.
+    """
+
+    conversation_id: str = Field(
+        min_length=1, description="MsgHead ConversationRef/RefToConversation, else the question's message id"
+    )
+    in_reply_to: str | None = Field(
+        default=None, description="Message id of the question answered (MsgHead ConversationRef/RefToParent)"
+    )
+    topic_code: str | None = Field(
+        default=None, description="Type of question, code list 9152 (TypeForesp), e.g. 99 annen henvendelse"
+    )
+    receiver_her_id: str | None = Field(default=None, description="HER-id of the receiving organisation")
 
 
 class Rejection(Part):
@@ -153,6 +173,7 @@ Body = (
     | Notice
     | Response
     | Report
+    | Dialogue
     | Rejection
     | KadAdmission
     | KadDischarge
@@ -171,6 +192,7 @@ BODY_TYPES: tuple[type[Part], ...] = (
     Notice,
     Response,
     Report,
+    Dialogue,
     Rejection,
     KadAdmission,
     KadDischarge,
@@ -195,6 +217,10 @@ BODY_FOR_TYPE: dict[EventType, type[Part]] = {
     EventType.UTSKRIVNINGSRAPPORT_SENT: Report,
     EventType.EPIKRISE_SENT: Report,
     EventType.MESSAGE_REJECTED: Rejection,
+    EventType.MEDISINSKE_OPPLYSNINGER_SENT: Report,
+    EventType.HELSEOPPLYSNINGER_LEGE_SENT: Report,
+    EventType.DIALOGUE_QUESTION_SENT: Dialogue,
+    EventType.DIALOGUE_ANSWER_SENT: Dialogue,
     EventType.KAD_ADMITTED: KadAdmission,
     EventType.KAD_DISCHARGED: KadDischarge,
     EventType.MUNICIPAL_SERVICE_STARTED: MunicipalService,

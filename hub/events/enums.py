@@ -25,6 +25,12 @@ class EventType(StrEnum):
     UTSKRIVNINGSRAPPORT_SENT = "UTSKRIVNINGSRAPPORT_SENT"
     EPIKRISE_SENT = "EPIKRISE_SENT"
     MESSAGE_REJECTED = "MESSAGE_REJECTED"
+    # Documents between kommune and doctors (PLO), not tied to a hospital stay
+    MEDISINSKE_OPPLYSNINGER_SENT = "MEDISINSKE_OPPLYSNINGER_SENT"
+    HELSEOPPLYSNINGER_LEGE_SENT = "HELSEOPPLYSNINGER_LEGE_SENT"
+    # Dialogue (Dialogmelding forespørsel / svar)
+    DIALOGUE_QUESTION_SENT = "DIALOGUE_QUESTION_SENT"
+    DIALOGUE_ANSWER_SENT = "DIALOGUE_ANSWER_SENT"
     # Municipal beds
     KAD_ADMITTED = "KAD_ADMITTED"
     KAD_DISCHARGED = "KAD_DISCHARGED"
@@ -67,6 +73,9 @@ AMBULANCE_TYPES = frozenset(
 REPORT_TYPES = frozenset(
     {EventType.INNLEGGELSESRAPPORT_SENT, EventType.UTSKRIVNINGSRAPPORT_SENT, EventType.EPIKRISE_SENT}
 )
+DOCUMENT_TYPES = frozenset({EventType.MEDISINSKE_OPPLYSNINGER_SENT, EventType.HELSEOPPLYSNINGER_LEGE_SENT})
+"""Documents sent outside a hospital stay (the pathway rules do not read them)."""
+DIALOGUE_TYPES = frozenset({EventType.DIALOGUE_QUESTION_SENT, EventType.DIALOGUE_ANSWER_SENT})
 
 
 class SourceKind(StrEnum):

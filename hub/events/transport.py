@@ -26,6 +26,20 @@ class RawMessage(Part):
     )
     payload: bytes = Field(description="The redacted source message")
     sender: str | None = Field(default=None, description="Sender HER-id or organisation, when known")
+    receiver: str | None = Field(default=None, description="Receiver HER-id or organisation, when known")
+    message_type: str | None = Field(
+        default=None, description="The source's message type, e.g. LOG_INNLAGT, ADT^A01, EPIKRISE"
+    )
+    standard: str | None = Field(
+        default=None, description="Standard and version, e.g. PLO 1.6, Dialogmelding 1.1"
+    )
+    event_types: list[str] | None = Field(
+        default=None,
+        description="Canonical event types the message mapped to ([] = none); null = not recorded",
+    )
+    unmapped: str | None = Field(
+        default=None, description="Why a valid message mapped to no canonical event, when it did not"
+    )
 
     @field_validator("received_at")
     @classmethod
