@@ -40,6 +40,14 @@ class Accepted:
     sender: str | None = None
     content_type: str | None = None
     """MIME type of this message when it differs from the format's default (e.g. CSV vs XML extracts)."""
+    message_type: str | None = None
+    """The source's message type (MsgHead Type, MSH-9 ...), when the format reads one."""
+    standard: str | None = None
+    """Standard and version, e.g. ``PLO 1.6``, when the format knows it."""
+    receiver: str | None = None
+    """Receiver HER-id or organisation, when the message names it."""
+    unmapped: str | None = None
+    """Why a valid message maps to no canonical event, when it maps to none."""
 
 
 @runtime_checkable

@@ -141,6 +141,11 @@ class Ingestor:
             content_type=accepted.content_type or self.fmt.content_type,
             payload=accepted.redacted,
             sender=accepted.sender,
+            receiver=accepted.receiver,
+            message_type=accepted.message_type,
+            standard=accepted.standard,
+            event_types=[e.event_type.value for e in accepted.events],
+            unmapped=accepted.unmapped,
         )
         try:
             value = self._raw_codec.encode(record)

@@ -1,9 +1,13 @@
 """Turning what a mapper found (drafts) into canonical events: ids, source, patient, organisation, correction.
 
-Event ids are ``make_event_id(PLO, system, message id, event type, 0)``; a message with Forsendelsesstatus
+Event ids are ``make_event_id(PLO, system, message id, event type, seq)`` (``seq`` numbers events of one type
+in one message, e.g. the services of an Orientering om tjenestetilbud); a message with Forsendelsesstatus
 M (Endring) or C (Kansellering) carries a :class:`Correction` whose target is the id the *referenced*
-message (MsgHead ``ConversationRef/RefToParent``) produced for the same event type — so a replacement
-lines up with what the original caused, event type by event type.
+message (MsgHead ``ConversationRef/RefToParent``) produced for the same event type and seq — so a replacement
+lines up with what the original caused, event by event.
+
+A mapper that finds nothing to map in a valid message returns :class:`NotMapped` with the reason: the message
+is accepted (AppRec OK) with no canonical event. That is an outcome, not an error.
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ class Draft:
     event_type: EventType
     body: Body
     occurred_at: datetime
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NotMapped:
+    """A valid message the hub derives no canonical event from, and why."""
+
+    reason: str
+
+
+Drafts = list[Draft] | NotMapped
+"""What a mapper returns: the events it wants, or why there are none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +79,8 @@ def system_name(her_id: str | None, fallback: str | None) -> str:
     return fallback or "plo"
 
 
-def correction(origin: Origin, event_type: EventType) -> Correction | None:
-    """The correction an M/C message carries for ``event_type``; None for a new message."""
+def correction(origin: Origin, event_type: EventType, seq: int = 0) -> Correction | None:
+    """The correction an M/C message carries for event ``seq`` of ``event_type``; None for a new message."""
     action = STATUS_ACTION.get(origin.status)
     if action is None:
         raise UnsupportedMessage(
@@ -79,7 +95,7 @@ def correction(origin: Origin, event_type: EventType) -> Correction | None:
             code="reference",
             location="MsgInfo/ConversationRef",
         )
-    target = make_event_id(SourceKind.PLO, origin.system, parent, event_type, 0)
+    target = make_event_id(SourceKind.PLO, origin.system, parent, event_type, seq)
     return Correction(action=action, target_event_id=target)
 
 
@@ -103,7 +119,11 @@ def build_events(
         events.append(
             Event(
                 event_id=make_event_id(
-                    SourceKind.PLO, origin.system, origin.event_key or origin.message_id, draft.event_type, 0
+                    SourceKind.PLO,
+                    origin.system,
+                    origin.event_key or origin.message_id,
+                    draft.event_type,
+                    draft.seq,
                 ),
                 event_type=draft.event_type,
                 occurred_at=draft.occurred_at,
@@ -111,7 +131,7 @@ def build_events(
                 source=source,
                 patient=patient,
                 organisation=organisation,
-                correction=correction(origin, draft.event_type),
+                correction=correction(origin, draft.event_type, draft.seq),
                 body=draft.body,
             )
         )

@@ -1,10 +1,20 @@
-"""Dialogmelding 1.0/1.1: the kommune's answer on an utskrivningsklar patient, when it says so.
+"""Dialogmelding 1.0/1.1: conversations on the patient's pathway; the kommune's answer on utskrivningsklar.
 
-A Dialogmelding is free-text dialogue. The hub maps one only when its topic is utskrivningsklar (``Tema`` or
-``TemaKodet/@DN`` mentions "utskrivningsklar") and its text states the answer: "kan ikke ta imot" /
-"kan ikke motta" -> MUNICIPALITY_RESPONDED can_receive=false; "kan ta imot" / "kan motta" ->
-can_receive=true, with the first date in the text (dd.mm.yyyy or yyyy-mm-dd) as receive_date. Event time
-is GenDate. Every other Dialogmelding is an :class:`UnsupportedMessage` with the reason.
+===========================  ===================================================================
+MsgHead Type                 canonical events (event time GenDate)
+===========================  ===================================================================
+DIALOG_FORESPORSEL           DIALOGUE_QUESTION_SENT (conversation = RefToConversation or MsgId,
+                             topic_code = TypeForesp, code list 9152)
+DIALOG_SVAR                  DIALOGUE_ANSWER_SENT (in_reply_to = RefToParent: the question)
+any, topic utskrivningsklar  MUNICIPALITY_RESPONDED when the text states the answer (below)
+other (avvik, helsefaglig    accepted, no event
+dialog, status henvisning)
+===========================  ===================================================================
+
+The utskrivningsklar answer: a Notat whose topic (``Tema`` or ``TemaKodet/@DN``) mentions "utskrivningsklar"
+and whose text says "kan ikke ta imot" / "kan ikke motta" -> can_receive=false; "kan ta imot" / "kan motta"
+-> can_receive=true, with the first date in the text (dd.mm.yyyy or yyyy-mm-dd) as receive_date. Free text
+is never guessed at: an utskrivningsklar dialogue without such words gives no MUNICIPALITY_RESPONDED.
 """
 
 from __future__ import annotations
@@ -13,15 +23,15 @@ import re
 from datetime import date
 
 from connectors.plo import hendelser as h
-from connectors.plo.build import Draft
+from connectors.plo.build import Draft, Drafts, NotMapped
 from connectors.plo.msghead import Envelope
 from connectors.plo.xmlsafe import attr, child, descendants, text
-from hub.errors import UnsupportedMessage
-from hub.events import EventType, Response
+from hub.events import Dialogue, EventType, Response
 
 NAMESPACES = frozenset(
     {"http://www.kith.no/xmlstds/dialog/2006-10-11", "http://www.kith.no/xmlstds/dialog/2013-01-23"}
 )
+QUESTION, ANSWER = "DIALOG_FORESPORSEL", "DIALOG_SVAR"
 
 _CANNOT = re.compile(r"\bkan\s+ikke\s+(ta\s+imot|motta)\b", re.IGNORECASE)
 _CAN = re.compile(r"\bkan\s+(ta\s+imot|motta)\b", re.IGNORECASE)
@@ -39,8 +49,7 @@ def _first_date(value: str) -> date | None:
     return None
 
 
-def drafts(env: Envelope, kommunenummer: str | None) -> list[Draft]:
-    """The drafts of a Dialogmelding (see module docstring)."""
+def _response(env: Envelope, kommunenummer: str | None) -> Draft | None:
     for notat in descendants(env.body, "Notat"):
         topic = " ".join(filter(None, [text(notat, "Tema"), attr(child(notat, "TemaKodet"), name="DN")]))
         if "utskrivningsklar" not in topic.lower():
@@ -58,9 +67,32 @@ def drafts(env: Envelope, kommunenummer: str | None) -> list[Draft]:
             receive_date=when,
             kommunenummer=kommunenummer,
         )
-        return [Draft(EventType.MUNICIPALITY_RESPONDED, body, env.gen_date)]
-    raise UnsupportedMessage(
-        f"Dialogmelding {env.msg_type} does not state a kommune's answer on an utskrivningsklar patient "
-        "(topic 'utskrivningsklar' with 'kan ta imot' / 'kan ikke ta imot'); nothing to map",
-        code="content",
+        return Draft(EventType.MUNICIPALITY_RESPONDED, body, env.gen_date)
+    return None
+
+
+def _conversation(env: Envelope) -> Draft | None:
+    if env.msg_type not in {QUESTION, ANSWER}:
+        return None
+    question = env.msg_type == QUESTION
+    topics = [attr(e, "TypeForesp") for e in descendants(env.body, "Foresporsel")]
+    body = Dialogue(
+        conversation_id=env.ref_to_conversation
+        or (env.msg_id if question else env.ref_to_parent or env.msg_id),
+        in_reply_to=None if question else env.ref_to_parent,
+        topic_code=next((t for t in topics if t), None),
+        receiver_her_id=env.receiver.her_id,
+    )
+    kind = EventType.DIALOGUE_QUESTION_SENT if question else EventType.DIALOGUE_ANSWER_SENT
+    return Draft(kind, body, env.gen_date)
+
+
+def drafts(env: Envelope, kommunenummer: str | None) -> Drafts:
+    """The drafts of a Dialogmelding (see module docstring)."""
+    found = [d for d in (_conversation(env), _response(env, kommunenummer)) if d is not None]
+    if found:
+        return found
+    return NotMapped(
+        f"Dialogmelding {env.msg_type} is neither a forespørsel nor a svar and states no answer on an "
+        "utskrivningsklar patient"
     )

@@ -35,6 +35,10 @@ class PloFormat:
             redacted=redacted,
             events=mapped.events,
             sender=mapped.sender,
+            message_type=mapped.msg_type,
+            standard=mapped.standard,
+            receiver=mapped.receiver,
+            unmapped=mapped.unmapped,
         )
 
     def to_events(self, payload: bytes, ctx: MappingContext) -> list[Event]:

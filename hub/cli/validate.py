@@ -23,7 +23,8 @@ from hub.settings import load_settings
 def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -> None:
     """Parse message FILES (format detected) and print their canonical events as JSON lines.
 
-    Exits 1 if any file is rejected, printing the reason for each to stderr.
+    A valid message the hub derives no event from is accepted ("accepted, no canonical events" and why, on
+    stderr). Exits 1 if any file is rejected, printing the reason for each to stderr.
     """
     settings = load_settings()
     ctx = MappingContext(
@@ -41,9 +42,12 @@ def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -
             failed += 1
             click.echo(f"{path}: REJECTED [{exc.code}] {exc.reason}", err=True)
             continue
-        click.echo(
-            f"{path}: {fmt.name} message {accepted.message_id}: {len(accepted.events)} event(s)", err=True
-        )
+        head = f"{path}: {fmt.name} message {accepted.message_id}"
+        if accepted.events:
+            click.echo(f"{head}: {len(accepted.events)} event(s)", err=True)
+        else:
+            why = f" ({accepted.unmapped})" if accepted.unmapped else ""
+            click.echo(f"{head}: accepted, no canonical events{why}", err=True)
         for event in accepted.events:
             click.echo(event.model_dump_json())
         if redacted:

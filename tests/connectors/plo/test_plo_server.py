@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -75,11 +76,51 @@ async def test_invalid_message_gets_422_and_avvist_t02(settings: HubSettings) ->
     assert len(sink.on(settings.topics.dlq)) == 1
 
 
-async def test_unsupported_message_gets_avvist_t10(settings: HubSettings) -> None:
-    """A valid but unmapped message type is answered 422 with T10 (støtter ikke meldingsformatet)."""
-    status, body, _ = await _post(settings, MemorySink(), sample("Medisinske_opplysninger_v1-6_Ny.xml"))
+async def test_valid_unmapped_message_gets_ok_and_is_written(settings: HubSettings) -> None:
+    """A valid message the hub maps to no event gets 200 + AppRec OK and is written with no event types."""
+    sink = MemorySink()
+    status, body, _ = await _post(settings, sink, sample("Dialogmelding_avvik_v1-0.xml"))
+    assert status == 200
+    assert _apprec(body) == ("1", [])
+    (record,) = sink.on(settings.topics.raw_plo)
+    raw = codec_for(settings, RawMessage, settings.topics.raw_plo).decode(record[1])
+    assert raw.event_types == []
+    assert raw.message_type == "DIALOG_AVVIK"
+    assert raw.standard == "Dialogmelding 1.0"
+    assert raw.unmapped is not None
+    assert sink.on(settings.topics.dlq) == []
+
+
+async def test_raw_record_names_type_standard_parties_and_events(settings: HubSettings) -> None:
+    """The raw record says what the message was (type, standard, sender, receiver) and what it mapped to."""
+    sink = MemorySink()
+    await _post(settings, sink, sample(GOOD))
+    (record,) = sink.on(settings.topics.raw_plo)
+    raw = codec_for(settings, RawMessage, settings.topics.raw_plo).decode(record[1])
+    assert raw.event_types == ["DECLARED_READY", "MUNICIPALITY_NOTIFIED"]
+    assert (raw.message_type, raw.standard, raw.sender, raw.receiver) == (
+        "LOG_UTSKRIVNINGSKLAR",
+        "PLO 1.6",
+        "59",
+        "99387",
+    )
+    assert raw.unmapped is None
+
+
+async def test_unknown_document_gets_avvist_t10(settings: HubSettings) -> None:
+    """A MsgHead carrying a document of no supported standard is refused with T10 and dead-lettered."""
+    payload = re.sub(
+        rb"<Content>.*</Content>",
+        b'<Content><Ukjent xmlns="urn:example:not-elin"/></Content>',
+        sample(GOOD),
+        flags=re.DOTALL,
+    )
+    sink = MemorySink()
+    status, body, _ = await _post(settings, sink, payload)
     assert status == 422
     assert _apprec(body) == ("2", ["T10"])
+    assert len(sink.on(settings.topics.dlq)) == 1
+    assert sink.on(settings.topics.raw_plo) == []
 
 
 async def test_kafka_failure_gives_503_without_apprec(settings: HubSettings) -> None:
@@ -134,6 +175,17 @@ async def test_drop_directory_moves_bad_file_to_error_with_reason(
     assert (drop.error / "bad.xml").exists()
     assert (drop.error / "bad.xml.reason.txt").read_text().startswith("parse:")
     assert _apprec((drop.outbox / "bad.apprec.xml").read_bytes()) == ("2", ["T01"])
+
+
+async def test_drop_directory_accepts_valid_unmapped_file(settings: HubSettings, tmp_path: Path) -> None:
+    """A valid file the hub maps to no event moves to done/ with an OK AppRec, like any accepted file."""
+    sink = MemorySink()
+    drop = _drop(settings, sink, tmp_path)
+    (drop.inbox / "status.xml").write_bytes(sample("Status_paa_henvisning-InnkaltEtterViderehenvisning.xml"))
+    assert await drop.poll_once() == 1
+    assert (drop.done / "status.xml").exists()
+    assert _apprec((drop.outbox / "status.apprec.xml").read_bytes()) == ("1", [])
+    assert len(sink.on(settings.topics.raw_plo)) == 1
 
 
 async def test_drop_directory_keeps_file_when_kafka_fails(settings: HubSettings, tmp_path: Path) -> None:
