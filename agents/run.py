@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 import faust.worker
 
 from agents.app import WorkerOptions
-from agents.worker import build_worker
-from hub.kafka.topics import ensure_topics, internal_specs, partitions_of
+from agents.startup import one_line, prepare_worker
 from hub.settings import HubSettings
 
 
 def run_worker(settings: HubSettings, options: WorkerOptions) -> None:
-    """Create missing topics, build the worker and run it until stopped.
+    """Prepare the broker and local state (:mod:`agents.startup`), then run the worker until stopped.
 
-    Internal topics get the partition count the events topic really has (it may predate a change of
-    ``HUB_TOPICS__PARTITIONS``): the pathway agent reads events and ticks co-partitioned.
+    Raises :class:`agents.startup.WorkerStartError` (one line) when it cannot start. When faust stops on
+    an error after the start, the last line of the output says why and the exit code is 1.
     """
-    ensure_topics(settings)
-    partitions = partitions_of(settings, settings.topics.events) or settings.topics.partitions
-    if partitions != settings.topics.partitions:
-        settings = settings.model_copy(
-            update={"topics": settings.topics.model_copy(update={"partitions": partitions})}
-        )
-    ensure_topics(settings, internal_specs(options.app_id, partitions))
-    built = build_worker(settings, options)
+    built = prepare_worker(settings, options)
     runner = faust.worker.Worker(
         built.app,
         loglevel=settings.log_level.lower(),
@@ -31,4 +25,11 @@ def run_worker(settings: HubSettings, options: WorkerOptions) -> None:
         redirect_stdouts=False,
         override_logging=False,
     )
-    runner.execute_from_commandline()
+    try:
+        runner.execute_from_commandline()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            reason = built.app.crash_reason or runner.crash_reason
+            why = f"{type(reason).__name__}: {reason}" if reason is not None else f"exit code {exc.code}"
+            print(one_line(f"worker stopped: {why}"), file=sys.stderr, flush=True)  # noqa: T201
+        raise

@@ -34,10 +34,10 @@ def authorised_client(settings: HubSettings, header: str | None) -> str | None:
 
 
 def is_ready(app: faust.App) -> bool:
-    """True once tables are recovered and no rebalance is running."""
-    recovery = getattr(app.tables, "recovery", None)
-    completed = getattr(recovery, "completed", None)
-    recovered = bool(completed.is_set()) if completed is not None else False
+    """True once tables are recovered and no rebalance is running (``tables.recovery.completed`` is a faust
+    internal, checked at start-up by :mod:`agents.internals`)."""
+    tables: Any = app.tables
+    recovered = bool(tables.recovery.completed.is_set())
     return recovered and not app.rebalancing
 
 

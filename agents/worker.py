@@ -3,6 +3,10 @@
 Agents only decode, call the pure core and produce. Processing is at-least-once with committed offsets; every
 output has a deterministic key (avvik id, pseudonym, metric id), so redelivery and replay overwrite.
 
+Agents run under a crashing supervisor: an exception an agent does not handle stops the worker (exit code 1,
+the reason on the last line) instead of faust restarting the agent in a loop; at-least-once delivery makes
+the restarted worker (by the demo, systemd or Kubernetes) carry on from the committed offsets.
+
 Time: in ``live`` mode a leader timer sends a :class:`Tick` with the wall clock to every partition of the
 ticks topic (co-partitioned with ``samhandling.events``), so deadlines of quiet partitions still fire, from
 inside the stream (table writes need a stream context). In both modes each event also advances its
@@ -21,12 +25,14 @@ from typing import Any, cast
 import faust
 import structlog
 from aiokafka.errors import KafkaError
+from mode import CrashingSupervisor
 from prometheus_client import CollectorRegistry
 
 from agents.app import WorkerOptions, make_faust_app, new_metrics
 from agents.beds import BedsProcessor
 from agents.convert import avvik_record, bed_change, pathway_record
 from agents.engines import EngineSet, decode_state
+from agents.internals import committed_offsets
 from agents.normaliser import Normaliser
 from agents.observe import PipelineObserver
 from agents.ordering import OffsetGuard, Verdict
@@ -166,7 +172,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         metrics.dead_lettered(_source_kind(record.source), record.code)
         bump("dlq")
 
-    @app.agent(raw_channel, name="normalise")
+    @app.agent(raw_channel, name="normalise", supervisor_strategy=CrashingSupervisor)
     async def normalise(stream: faust.StreamT[bytes]) -> None:
         async for event in in_offset_order(stream, set(raw_names)):
             started = time.perf_counter()
@@ -318,12 +324,12 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             yield event
             await manual.ack(event)
 
-    @app.agent(pathway_channel, name="pathway")
+    @app.agent(pathway_channel, name="pathway", supervisor_strategy=CrashingSupervisor)
     async def pathway(stream: faust.StreamT[bytes]) -> None:
         async for event in in_offset_order(stream, {topics.events, ticks_name}):
             await on_pathway_event(event)
 
-    @app.agent(beds_topic, name="beds")
+    @app.agent(beds_topic, name="beds", supervisor_strategy=CrashingSupervisor)
     async def beds_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in in_offset_order(stream, {beds_name}):
             change = bed_codec.decode(event.value)
@@ -335,7 +341,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                     log.exception("bed metrics not exported", unit=rec.scope_id)
                 bump("bed_metrics")
 
-    @app.agent(joins_topic, name="rejections")
+    @app.agent(joins_topic, name="rejections", supervisor_strategy=CrashingSupervisor)
     async def rejections(stream: faust.StreamT[bytes]) -> None:
         async for event in in_offset_order(stream, {joins_name}):
             side = join_codec.decode(event.value)
@@ -370,10 +376,10 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
 def _committed_offset(app: faust.App, tp: Any) -> int | None:
     """The committed offset faust sought ``tp`` to after the last assignment, if it knows one.
 
-    faust keeps it in a private mapping (None for offset 0); without it the guard starts at the first record.
+    faust keeps it in a private mapping (None before the first commit), checked at start-up by
+    :mod:`agents.internals`.
     """
-    committed = getattr(app.consumer, "_committed_offset", None)
-    offset = committed.get(tp) if isinstance(committed, dict) else None
+    offset = committed_offsets(app.consumer).get(tp)
     return offset if isinstance(offset, int) else None
 
 

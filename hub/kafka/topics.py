@@ -1,11 +1,18 @@
 """The topic catalogue: every topic's name, partitions, clean-up policy and retention in one place.
 
-``ensure_topics`` creates what is missing (idempotent) and leaves existing topics alone.
+``ensure_topics`` creates what is missing (idempotent) and leaves existing topics alone; ``confirm_topics``
+waits until the cluster metadata shows every topic with its partition count and a leader for each partition.
+The worker's own topics (``worker_specs``: internal topics, table changelogs, faust's leader topic) are made
+and confirmed this way before its faust app starts: a topic faust declares itself at start-up can be missing
+from the consumer's first metadata, and faust then sees a changelog of 0 partitions (``PartitionsMismatch``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from confluent_kafka import KafkaException
@@ -39,6 +46,8 @@ def _retained(days: int) -> tuple[tuple[str, str], ...]:
 
 
 _COMPACTED = (("cleanup.policy", "compact"), ("min.compaction.lag.ms", str(60_000)))
+_CHANGELOG = (("cleanup.policy", "compact"),)
+"""A table changelog keeps the latest value per key for ever (faust's own choice for a changelog)."""
 
 
 def catalogue(topics: TopicSettings) -> list[TopicSpec]:
@@ -81,6 +90,29 @@ def internal_specs(app_id: str, partitions: int) -> list[TopicSpec]:
     ]
 
 
+WORKER_TABLES = ("pathway", "beds", "rejections")
+"""The worker's faust tables; each has a compacted changelog co-partitioned with its source topic."""
+
+
+def changelog_name(app_id: str, table: str) -> str:
+    """The changelog topic faust uses for ``table`` of app ``app_id`` (``agents.startup`` checks faust)."""
+    return f"{app_id}-{table}-changelog"
+
+
+def leader_topic_name(app_id: str) -> str:
+    """faust's one-partition topic that elects the leader (runs ``on_leader`` timers such as the ticks)."""
+    return f"{app_id}-__assignor-__leader"
+
+
+def worker_specs(app_id: str, partitions: int) -> list[TopicSpec]:
+    """Every topic a worker's faust app would declare itself: internal topics, changelogs, leader topic."""
+    return [
+        *internal_specs(app_id, partitions),
+        *(TopicSpec(changelog_name(app_id, table), partitions, _CHANGELOG) for table in WORKER_TABLES),
+        TopicSpec(leader_topic_name(app_id), 1, _retained(1)),
+    ]
+
+
 def ensure_topics(
     settings: HubSettings, specs: list[TopicSpec] | None = None, timeout: float = 30.0
 ) -> list[str]:
@@ -108,3 +140,51 @@ def ensure_topics(
                 raise InfraError(f"cannot create topic {name}: {exc}") from exc
     log.info("topics created", topics=created)
     return created
+
+
+def topic_problems(
+    metadata: Mapping[str, Any], specs: list[TopicSpec], *, exact: bool = True
+) -> tuple[list[str], list[str]]:
+    """(fatal, pending) problems of ``specs`` in ``metadata`` (confluent ``list_topics().topics``).
+
+    Fatal: a topic exists with another partition count (waiting will not help; only with ``exact``).
+    Pending: a topic or a partition leader not in the metadata yet.
+    """
+    fatal: list[str] = []
+    pending: list[str] = []
+    for spec in specs:
+        meta = metadata.get(spec.name)
+        if meta is None or meta.error is not None:
+            pending.append(f"{spec.name} not in the metadata yet")
+            continue
+        found = len(meta.partitions)
+        if exact and found != spec.partitions:
+            fatal.append(f"topic {spec.name} has {found} partitions, the hub needs {spec.partitions}")
+            continue
+        partitions = meta.partitions.items()
+        leaderless = sorted(p for p, part in partitions if part.error is not None or part.leader < 0)
+        if leaderless:
+            pending.append(f"{spec.name} partitions {leaderless} have no leader yet")
+    return fatal, pending
+
+
+def confirm_topics(
+    settings: HubSettings, specs: list[TopicSpec], *, exact: bool = True, timeout: float = 30.0
+) -> None:
+    """Wait until the cluster metadata shows every topic of ``specs`` (with its partition count if ``exact``)
+    and a leader for each partition; :class:`InfraError` (one line) when a count differs or on timeout."""
+    admin = AdminClient(dict(settings.kafka.confluent_config()))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            metadata = admin.list_topics(timeout=max(1.0, deadline - time.monotonic())).topics
+        except KafkaException as exc:
+            raise InfraError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}") from exc
+        fatal, pending = topic_problems(metadata, specs, exact=exact)
+        if fatal:
+            raise InfraError("; ".join(fatal) + " (delete it or set HUB_TOPICS__PARTITIONS to match)")
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise InfraError(f"topics not ready after {timeout:.0f} s: {'; '.join(pending)}")
+        time.sleep(0.2)
