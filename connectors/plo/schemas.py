@@ -67,6 +67,7 @@ DOCUMENTS: dict[str, str] = {
     f"{_PO}/OverforingMedisinskeOpplysninger/2009-06-30": "plo/v1.5/MedisinskeOpplysninger-v1.5.xsd",
     f"{_PO}/OrienteringOmTjenestetilbud/2009-06-30": "plo/v1.5/OrienteringOmTjenestetilbud-v1.5.xsd",
     f"{_PO}/TverrfagligEpikrise/2009-06-30": "plo/v1.5/TverrfagligEpikrise-v1.5.xsd",
+    f"{_PO}/MeldingFravar/2009-06-30": "plo/v1.5/MeldingFravar-v1.5.xsd",
 }
 """Namespace of a document (root or MsgHead body) -> the schema that validates it."""
 

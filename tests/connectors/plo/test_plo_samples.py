@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 
 import pytest
@@ -388,3 +389,28 @@ def test_bostedskommune_comes_from_the_patient_address(ctx: MappingContext) -> N
     assert b'County V="4601"' in result.redacted
     assert b"Lungegaardsbakken" not in result.redacted
     assert FORMAT.to_events(result.redacted, ctx) == list(result.events)
+
+
+def test_plo_v15_melding_om_fravaer_is_accepted_without_event(ctx: MappingContext) -> None:
+    """PLO v1.5 Melding om fravær (no v1.6 counterpart) is valid against its XSD and accepted, no event."""
+    po = b"http://www.kith.no/xmlstds/po/poKomponent/2009-06-30"
+    fravaer = (
+        b'<p2:MeldingFravar xmlns:p2="http://www.kith.no/xmlstds/po/MeldingFravar/2009-06-30" xmlns="'
+        + po
+        + b'">'
+        b'<InformasjonOmForsendelsen><Forsendelsesstatus V="N" DN="Ny"/></InformasjonOmForsendelsen>'
+        b"<Fraversassistent><MottakerFravarende>true</MottakerFravarende>"
+        b"<FravarendeFraDato>2018-02-01</FravarendeFraDato></Fraversassistent></p2:MeldingFravar>"
+    )
+    payload = re.sub(
+        rb"<Content>.*</Content>",
+        b"<Content>" + fravaer + b"</Content>",
+        sample("Pasientlogistikk_Innlagt_pasient_v1-6_Ny.xml").replace(b"LOG_INNLAGT", b"FRAVAER"),
+        flags=re.DOTALL,
+    )
+    body = validate_msghead(parse(payload))
+    assert schemas.DOCUMENTS[namespace(body)] == "plo/v1.5/MeldingFravar-v1.5.xsd"
+    accepted = FORMAT.accept(payload, ctx)
+    assert accepted.events == []
+    assert accepted.standard == "PLO 1.5"
+    assert accepted.unmapped is not None
