@@ -41,11 +41,15 @@ def status(registry: bool) -> None:
 
 
 @infra.command("down")
-@click.option("--purge", is_flag=True, help="Also delete the broker's data (topics and offsets).")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Also delete the broker data (topics, offsets), the schemas and the workers' state (HUB_DATA_DIR).",
+)
 def down(purge: bool) -> None:
     """Stop the services (SIGTERM, then SIGKILL after a timeout) and remove their pid files."""
     settings = load_settings()
-    stopped = services.down(settings.infra, purge=purge)
+    stopped = services.down(settings.infra, purge=purge, worker_state=settings.data_dir)
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     if purge:
-        click.echo("broker data purged")
+        click.echo(f"broker data and worker state ({settings.data_dir}) purged")

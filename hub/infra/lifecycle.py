@@ -173,14 +173,24 @@ def stop(service: Service, infra: InfraSettings) -> bool:
     return True
 
 
-def down(infra: InfraSettings, *, purge: bool = False, services: Sequence[Service] = ALL) -> list[str]:
-    """Stop the services (registry first); ``purge`` also deletes the broker data. Returns those stopped."""
+def down(
+    infra: InfraSettings,
+    *,
+    purge: bool = False,
+    services: Sequence[Service] = ALL,
+    worker_state: Path | None = None,
+) -> list[str]:
+    """Stop the services (registry first); ``purge`` also deletes the broker data, and ``worker_state`` (the
+    workers' tables, ``HUB_DATA_DIR``) with it. Returns the names of the services stopped."""
     with _locked(infra):
         stopped = [service.name for service in reversed(services) if stop(service, infra)]
         if purge:  # broker data and the registry's schemas go together: records refer to schema ids
             shutil.rmtree(kafka.data_dir(infra), ignore_errors=True)
             shutil.rmtree(registry_service.database(infra).parent, ignore_errors=True)
-            log.info("infra.purged", data_dir=str(kafka.data_dir(infra)))
+            # tables rebuilt from changelogs that are gone now would be stale (agents.local_state)
+            if worker_state is not None:
+                shutil.rmtree(worker_state, ignore_errors=True)
+            log.info("infra.purged", data_dir=str(kafka.data_dir(infra)), worker_state=str(worker_state))
     return stopped
 
 

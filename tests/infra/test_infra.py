@@ -202,6 +202,20 @@ def test_status_exits_non_zero_when_down(local_infra: InfraSettings, clean_envir
     assert result.output.count(" down") == 2
 
 
+def test_down_purge_also_purges_the_worker_state(local_infra: InfraSettings, clean_environ: None) -> None:
+    """``hub infra down --purge`` deletes the workers' tables (``HUB_DATA_DIR``) with the broker data: tables
+    built on the purged changelogs would not match the next broker."""
+    data = local_infra.state_dir / "data"
+    (data / "samhandling-hub" / "v1" / "tables" / "beds-0.db").mkdir(parents=True)
+    (local_infra.state_dir / "kafka" / "data").mkdir(parents=True)
+    env = {"HUB_INFRA__STATE_DIR": str(local_infra.state_dir), "HUB_DATA_DIR": str(data)}
+    result = CliRunner().invoke(cli, ["infra", "down", "--purge"], env=env)
+    assert result.exit_code == 0, result.output
+    assert not data.exists()
+    assert not (local_infra.state_dir / "kafka" / "data").exists()
+    assert "worker state" in result.output
+
+
 def _hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     hub = Path(sys.executable).parent / "hub"
     return subprocess.run(
