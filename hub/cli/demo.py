@@ -73,4 +73,6 @@ def demo(  # noqa: PLR0917 - click passes one argument per option
         start=datetime.fromisoformat(start) if start else None,
         history_days=history_days,
     )
-    asyncio.run(run_demo(settings, options, lambda text: click.echo(text, err=True)))
+    failed = asyncio.run(run_demo(settings, options, lambda text: click.echo(text, err=True)))
+    if failed is not None:
+        raise click.ClickException(f"the demo stopped early: {failed}")

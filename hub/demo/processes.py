@@ -32,6 +32,10 @@ class Child:
     ops_port: int | None = None
     """Port of the child's /healthz, /readyz and /metrics (HUB_WEB__WORKER_PORT of that process)."""
     proc: subprocess.Popen[bytes] | None = None
+    program: list[str] = field(default_factory=lambda: [sys.executable, "-m", "hub.cli"])
+    """What runs ``argv``: the ``hub`` command line of this interpreter (tests put other programs here)."""
+    restarts: int = 0
+    """How often the demo has restarted this child after it died."""
 
     def start(self, env: dict[str, str]) -> None:
         """Start the child in its own session, output to its log file."""
@@ -40,7 +44,7 @@ class Child:
             env = {**env, "HUB_WEB__WORKER_PORT": str(self.ops_port)}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: S603 - our own CLI
-                [sys.executable, "-m", "hub.cli", *self.argv],
+                [*self.program, *self.argv],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -59,6 +63,10 @@ class Child:
         raise StartupTimeout(
             f"{self.name} did not listen on port {self.port} within {timeout:.0f} s: {self.tail()}"
         )
+
+    def exit_code(self) -> int | None:
+        """The child's exit code once it has exited, else None (also None before it was started)."""
+        return None if self.proc is None else self.proc.poll()
 
     def tail(self, lines: int = 8) -> str:
         """The last lines of the child's log."""

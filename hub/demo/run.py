@@ -22,6 +22,7 @@ import structlog
 
 from hub import infra as services
 from hub.demo.processes import Child, Children
+from hub.demo.supervise import check_children, watch
 from hub.infra import registry as registry_service
 from hub.kafka.topics import ensure_topics
 from hub.settings import HubSettings, settings_env
@@ -103,17 +104,6 @@ def _has_data(snapshot: object) -> bool:
     return bool(totals.get("occupied") or totals.get("open_avvik") or totals.get("units"))
 
 
-async def _watch(children: Children, stop: asyncio.Event, say: Callable[[str], None]) -> None:
-    """Stop the demo (saying why) when a child process dies."""
-    while not stop.is_set():
-        await asyncio.sleep(2)
-        for child in children.started:
-            if child.proc is not None and child.proc.poll() is not None:
-                say(f"{child.name} exited with code {child.proc.returncode}: {child.tail()}")
-                stop.set()
-                return
-
-
 async def _until(stop: asyncio.Event) -> object:
     return await stop.wait()
 
@@ -134,8 +124,12 @@ def _announce(settings: HubSettings, board_url: str, logs: Path, say: Callable[[
 
 async def run_demo(
     settings: HubSettings, options: DemoOptions, say: Callable[[str], None], stop: asyncio.Event | None = None
-) -> None:
-    """Run the demo until ``stop`` is set, Ctrl-C, or ``options.duration_s`` passes."""
+) -> str | None:
+    """Run the demo until ``stop`` is set, Ctrl-C, or ``options.duration_s`` passes.
+
+    A child that dies is restarted a few times (:mod:`hub.demo.supervise`); returns why the demo stopped
+    early when it had to give up on one (None after a normal stop).
+    """
     from hub.board.server import start_board
     from hub.simulate.simulator import SimOptions, run_simulation
 
@@ -156,11 +150,17 @@ async def run_demo(
     children = Children()
     board = None
     sim_task: asyncio.Task[object] | None = None
+    failed: str | None = None
     try:
         env = settings_env(settings)
         for child in _children(settings, logs):
             say(f"starting {child.name} …")
             await asyncio.to_thread(children.start, child, env, 120.0)
+            # one that died while the next ones started is restarted now, not after all are up
+            failed = await asyncio.to_thread(check_children, children, env, say)
+            if failed is not None:
+                say(failed)
+                return failed
         board = await start_board(settings, port=options.board_port)
         _announce(settings, board.url, logs, say)
         sim = SimOptions(
@@ -173,11 +173,12 @@ async def run_demo(
         )
         sim_task = asyncio.create_task(run_simulation(settings, sim, stop))
         watcher = asyncio.create_task(_first_data(board.url, started_at, say))
-        guard = asyncio.create_task(_watch(children, stop, say))
+        guard = asyncio.create_task(watch(children, env, stop, say))
         waiters: list[asyncio.Task[object]] = [asyncio.create_task(_until(stop))]
         if options.duration_s is not None:
             waiters.append(asyncio.create_task(asyncio.sleep(options.duration_s)))
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([*waiters, guard], return_when=asyncio.FIRST_COMPLETED)
+        failed = guard.result() if guard.done() else None
         for task in [*waiters, watcher, guard]:
             task.cancel()
     finally:
@@ -194,3 +195,4 @@ async def run_demo(
                 services.down, settings.infra, services=[s for s in services.ALL if s.name in ours]
             )
         say("stopped")
+    return failed
