@@ -2,10 +2,18 @@
 
 Returns an :class:`IngestResult`; bad input is a result, not an exception. Only a Kafka failure raises
 (:class:`DeliveryError`): then the sender must get a transient negative answer, never a positive one.
+
+Re-sends: a message whose (system, message id) was accepted within the last ``dedupe_window`` messages is
+not written again; the result is the first one (same ``received_at``, so the same answer). With
+``refuse_reused_ids`` a *different* message under an id already used (neither its bytes nor its redacted form
+equal the first's) is refused (code ``duplicate_id``) and dead-lettered instead of being re-acknowledged.
+The window is in memory: after a restart a re-send is written again (its events keep their ids, so
+downstream it overwrites).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,7 +23,7 @@ import structlog
 
 from connectors.common.sink import RecordSink
 from connectors.formats import Accepted, MappingContext, MessageFormat
-from hub.errors import DeliveryError, InputError, SerdeError
+from hub.errors import DeliveryError, InputError, SerdeError, ValidationError
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
 from hub.identity.sealing import Sealer, sha256_hex
@@ -24,6 +32,16 @@ from hub.serde import TopicCodec, codec_for
 from hub.settings import HubSettings
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """An accepted message remembered for re-sends: its fingerprints and when it was received."""
+
+    accepted: Accepted
+    payload_sha256: str
+    redacted_sha256: str
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +65,8 @@ class IngestResult:
     accepted: Accepted | None = None
     error: InputError | None = None
     duplicate: bool = False
+    received_at: datetime | None = None
+    """When the hub received the message (a re-send: the first time), so a re-send gets the same answer."""
 
     @property
     def ok(self) -> bool:
@@ -76,6 +96,7 @@ class Ingestor:
         dedupe_window: int = 10_000,
         metrics: HubMetrics | None = None,
         ack_codes: AckCodes = HTTP_ACKS,
+        refuse_reused_ids: bool = False,
     ) -> None:
         self.metrics = metrics
         self.ack_codes = ack_codes
@@ -90,8 +111,10 @@ class Ingestor:
             settings, DeadLetterRecord, settings.topics.dlq
         )
         self._clock = clock
-        self._recent: OrderedDict[tuple[str, str], Accepted] = OrderedDict()
+        self._recent: OrderedDict[tuple[str, str], _Seen] = OrderedDict()
+        self._in_flight: dict[tuple[str, str], asyncio.Event] = {}
         self._window = dedupe_window
+        self.refuse_reused_ids = refuse_reused_ids
 
     def _now(self) -> datetime:
         return self._clock.now(UTC)
@@ -124,14 +147,48 @@ class Ingestor:
             accepted = self.fmt.accept(payload, ctx)
         except InputError as exc:
             await self.dead_letter(payload, exc, received_at=received_at, stage="connector")
-            return IngestResult(error=exc)
+            return IngestResult(error=exc, received_at=received_at)
         seen_key = (accepted.system, accepted.message_id)
-        if seen_key in self._recent:
-            self._recent.move_to_end(seen_key)
+        while (pending := self._in_flight.get(seen_key)) is not None:  # the same id being written right now
+            await pending.wait()
+        seen = self._recent.get(seen_key)
+        if seen is not None:
+            return await self._resent(payload, accepted, seen, seen_key, received_at)
+        done = self._in_flight[seen_key] = asyncio.Event()
+        try:
+            return await self._write(payload, accepted, seen_key, received_at)
+        finally:
+            del self._in_flight[seen_key]
+            done.set()
+
+    async def _resent(
+        self, payload: bytes, accepted: Accepted, seen: _Seen, key: tuple[str, str], received_at: datetime
+    ) -> IngestResult:
+        same = (
+            sha256_hex(payload) == seen.payload_sha256
+            or sha256_hex(accepted.redacted) == seen.redacted_sha256
+        )
+        if same or not self.refuse_reused_ids:
+            self._recent.move_to_end(key)
             log.info(
                 "duplicate message re-acknowledged", format=self.fmt.name, message_id=accepted.message_id
             )
-            return IngestResult(accepted=self._recent[seen_key], duplicate=True)
+            return IngestResult(accepted=seen.accepted, duplicate=True, received_at=seen.received_at)
+        first = seen.received_at.isoformat(timespec="seconds")
+        error = ValidationError(
+            f"message id {accepted.message_id!r} was already used by a different message from "
+            f"{accepted.system} (received {first}); a new message needs a new id",
+            code="duplicate_id",
+            location="message id",
+        )
+        await self.dead_letter(
+            payload, error, received_at=received_at, stage="connector", message_id=accepted.message_id
+        )
+        return IngestResult(error=error, received_at=received_at)
+
+    async def _write(
+        self, payload: bytes, accepted: Accepted, seen_key: tuple[str, str], received_at: datetime
+    ) -> IngestResult:
         record = RawMessage(
             format=self.fmt.name,
             source_kind=self.fmt.source_kind,
@@ -152,7 +209,9 @@ class Ingestor:
         except SerdeError as exc:  # e.g. the schema registry is unreachable: transient, never a positive ack
             raise DeliveryError(f"cannot encode the raw record: {exc}") from exc
         await self.sink.send(self.topic, accepted.message_id.encode(), value)
-        self._recent[seen_key] = accepted
+        self._recent[seen_key] = _Seen(
+            accepted, sha256_hex(payload), sha256_hex(accepted.redacted), received_at
+        )
         if len(self._recent) > self._window:
             self._recent.popitem(last=False)
         log.info(
@@ -162,7 +221,7 @@ class Ingestor:
             events=len(accepted.events),
             topic=self.topic,
         )
-        return IngestResult(accepted=accepted)
+        return IngestResult(accepted=accepted, received_at=received_at)
 
     async def dead_letter(
         self,

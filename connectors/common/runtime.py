@@ -71,13 +71,23 @@ async def serve_until_stopped(app: web.Application, host: str, port: int) -> Non
 
 @asynccontextmanager
 async def connector_runtime(
-    settings: HubSettings, fmt: MessageFormat, ack_codes: AckCodes, *, ops: bool = True
+    settings: HubSettings,
+    fmt: MessageFormat,
+    ack_codes: AckCodes,
+    *,
+    ops: bool = True,
+    refuse_reused_ids: bool = False,
 ) -> AsyncIterator[ConnectorRuntime]:
-    """Kafka sink + metrics + ingestor for ``fmt``, and the ops web server while the block runs."""
+    """Kafka sink + metrics + ingestor for ``fmt``, and the ops web server while the block runs.
+
+    ``refuse_reused_ids``: refuse a different message under an id already accepted (see ``Ingestor``).
+    """
     registry = CollectorRegistry()
     metrics = HubMetrics(registry)
     sink = KafkaSink.from_settings(settings)
-    ingestor = Ingestor(fmt, sink, settings, metrics=metrics, ack_codes=ack_codes)
+    ingestor = Ingestor(
+        fmt, sink, settings, metrics=metrics, ack_codes=ack_codes, refuse_reused_ids=refuse_reused_ids
+    )
     runner: web.AppRunner | None = None
     try:
         if ops:

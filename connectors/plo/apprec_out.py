@@ -9,14 +9,15 @@ Code    Meaning                                                when
 T01     Ikke XML / ikke 'well formed' / uleselig               ParseError (incl. DTD/entity declarations)
 T02     XML validerer ikke                                     ValidationError against the schema/format rules
 T10     Støtter ikke meldingsformatet                          UnsupportedMessage
-E10     Ugyldig meldingsidentifikator                          M/C without a usable reference to the original
+E10     Ugyldig meldingsidentifikator                          M/C without a usable reference to the original;
+                                                               a MsgId already used by a different message
 E30     Pasientens fødselsnummer mangler / er ugyldig          no or invalid patient person number
 T99     Annen feil på format                                   any other input error
 ======  =====================================================  ==============================================
 
 An AppRec is never answered with an AppRec. The reply reverses the parties: the receiver of the original is
-the sender of the reply. Its Id is derived from the original id and status, so a re-delivery gets the same
-reply.
+the sender of the reply. Its Id is derived from the original id and status, and the servers date it with the
+time the hub first received the message, so a re-delivery gets the same reply, byte for byte.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def error_for(exc: InputError) -> AppRecError:
         code = "T10"
     elif exc.code in {"patient", "patient_missing"}:
         code = "E30"
-    elif exc.code == "reference":
+    elif exc.code in {"reference", "duplicate_id"}:
         code = "E10"
     elif isinstance(exc, ValidationError):
         code = "T02"

@@ -23,7 +23,8 @@ log = structlog.get_logger(__name__)
 
 async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, poll: float) -> None:
     runner: web.AppRunner | None = None
-    async with connector_runtime(settings, FORMAT, APPREC_ACKS) as runtime:
+    # A MsgId is unique per sender (ELIN): a different message under a used MsgId is refused (AppRec E10).
+    async with connector_runtime(settings, FORMAT, APPREC_ACKS, refuse_reused_ids=True) as runtime:
         try:
             ingestor = runtime.ingestor
             runner = web.AppRunner(build_app(ingestor))

@@ -49,7 +49,7 @@ async def _receive(request: web.Request) -> web.Response:
     except Exception:  # e.g. schema registry unreachable: transient for the sender, never a positive answer
         log.exception("plo message could not be stored; sender must retry")
         return web.Response(status=503, text="the message could not be stored; try again later\n")
-    reply = reply_for(payload, result.error, now=_now())
+    reply = reply_for(payload, result.error, now=result.received_at or _now())
     if result.ok:
         if reply is None:
             return web.Response(status=204)
@@ -126,7 +126,7 @@ class DropDirectory:
         """Ingest one file, move it and write its AppRec; DeliveryError leaves it in the inbox."""
         payload = await asyncio.to_thread(path.read_bytes)
         result = await self.ingestor.ingest(payload, system=None)
-        reply = reply_for(payload, result.error, now=_now())
+        reply = reply_for(payload, result.error, now=result.received_at or _now())
         if reply is not None:
             _write_atomic(self.outbox / f"{path.stem}.apprec.xml", reply)
         if result.ok:
