@@ -168,17 +168,28 @@ def birth_year_of(value: str) -> int | None:
     return None
 
 
-def bostedskommune_of(msg: Message) -> str | None:
-    """PID-11 county/parish code (XAD-9) of the home address (type H), else of the first address with one."""
+def _kommuner(msg: Message) -> list[tuple[str, str]]:
+    """(address type XAD-7, kommunenummer XAD-9) of every PID-11 address that has one."""
     found: list[tuple[str, str]] = []
     for rep in range(1, msg.repetitions("PID", 11) + 1):
         code = msg.get("PID", 11, rep, 9)
         if KOMMUNE.match(code):
             found.append((msg.get("PID", 11, rep, 7).upper(), code))
+    return found
+
+
+def bostedskommune_of(msg: Message) -> str | None:
+    """PID-11 county/parish code (XAD-9) of the home address (type H), else of the first address with one."""
+    found = _kommuner(msg)
     for kind, code in found:
         if kind == "H":
             return code
     return found[0][1] if found else None
+
+
+def oppholdskommune_of(msg: Message) -> str | None:
+    """PID-11 XAD-9 of a current/temporary address (HL7 table 0190 type C: oppholdsadresse), else None."""
+    return next((code for kind, code in _kommuner(msg) if kind == "C"), None)
 
 
 def patient_of(msg: Message, person: PseudonymousPerson) -> Patient:
@@ -186,7 +197,9 @@ def patient_of(msg: Message, person: PseudonymousPerson) -> Patient:
     sex = person.sex
     if sex is Sex.UNKNOWN:
         sex = {"F": Sex.FEMALE, "M": Sex.MALE}.get(msg.get("PID", 8).upper(), Sex.UNKNOWN)
-    patient = person.to_patient(bostedskommune=bostedskommune_of(msg))
+    patient = person.to_patient(
+        bostedskommune=bostedskommune_of(msg), oppholdskommune=oppholdskommune_of(msg)
+    )
     return patient.model_copy(
         update={"birth_year": person.birth_year or birth_year_of(msg.get("PID", 7)), "sex": sex}
     )

@@ -212,12 +212,15 @@ class Engine:
         state.facts[eid] = fact
         patient = event.patient
         if patient is not None and (fact.t, eid) >= state.patient_at:
+            # Sources carry different parts of the demographics (an Epikrise often no kommune): the newest
+            # message wins for what it states, and what it leaves out is kept from earlier ones.
             state.patient_at = (fact.t, eid)
+            old = state.patient
             state.patient = PatientInfo(
-                birth_year=patient.birth_year,
+                birth_year=patient.birth_year or old.birth_year,
                 sex=patient.sex.value,
-                bostedskommune=patient.bostedskommune,
-                oppholdskommune=patient.oppholdskommune,
+                bostedskommune=patient.bostedskommune or old.bostedskommune,
+                oppholdskommune=patient.oppholdskommune or old.oppholdskommune,
             )
         if fact.t <= known or (removed is not None and removed.t <= known):
             return _Outcome.VISIBLE
@@ -266,18 +269,23 @@ class Engine:
             del state.tombstones[key]
         eps = build_episodes(state.facts.values(), self._join)
         protected: set[str] = set()
+        doomed: set[str] = set()
         upcoming: list[int] = [t + self._retention for t in state.tombstones.values()]
         for pathway in group_pathways(state.pseudonym, eps, self._gap):
             if pathway.end is None or pathway.end >= horizon:
                 protected.update(_episode_fact_ids(eps, pathway))
                 if pathway.end is not None:
                     upcoming.append(pathway.end + self._retention)
+            else:  # the whole pathway goes, also what was joined to it after its end (late reports)
+                doomed.update(_episode_fact_ids(eps, pathway))
         for service in eps.services.values():
             if service.ended is None or service.ended.t >= horizon:
                 protected.update(f.id for f in (service.started, service.ended) if f is not None)
                 if service.ended is not None:
                     upcoming.append(service.ended.t + self._retention)
-        dropped = [fid for fid, f in state.facts.items() if f.t < horizon and fid not in protected]
+        dropped = [
+            fid for fid, f in state.facts.items() if (f.t < horizon or fid in doomed) and fid not in protected
+        ]
         for fid in dropped:
             del state.facts[fid]
         upcoming.extend(f.t + self._retention for f in state.facts.values() if f.id not in protected)
@@ -524,9 +532,18 @@ class Engine:
 
 def _episode_fact_ids(eps: Episodes, pathway: Pathway) -> set[str]:
     ids: set[str] = set()
+    stay_ids: set[str] = set()
     for stay in eps.stays.values():
         if stay.key in pathway.episode_keys:
             ids.update(f.id for f in stay.facts)
+            stay_ids.add(stay.episode_id)
+    # Messages joined to these stays that an AppRec rejected, and their rejections, go with the pathway:
+    # dropping them earlier would change SA13's record after the fact.
+    ids.update(fid for fid, sid in eps.stay_of.items() if sid in stay_ids)
+    for rejection in eps.rejections:
+        original = eps.by_mid.get(rejection.attr(0))
+        if original is not None and original.id in ids:
+            ids.add(rejection.id)
     for kad in eps.kad.values():
         if kad.key in pathway.episode_keys:
             ids.update(f.id for f in (kad.admitted, kad.discharged) if f is not None)

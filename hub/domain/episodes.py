@@ -152,6 +152,14 @@ class Episodes:
     died: Fact | None = None
     by_mid: dict[str, Fact] = field(default_factory=dict)
     valid: list[HospitalStay] | None = None
+    stay_of: dict[str, str] = field(default_factory=dict)
+    """Fact id -> the stay it was joined to (:func:`join_stays`)."""
+
+    def stay_id_of(self, fact: Fact | None) -> str | None:
+        """The stay a fact was joined to, else the stay id it named."""
+        if fact is None:
+            return None
+        return self.stay_of.get(fact.id, fact.ep)
 
     def services_at(self, t: int) -> list[Service]:
         """Services running at instant ``t``."""
@@ -370,7 +378,9 @@ def build_episodes(  # noqa: PLR0912 - a dispatch over event types
     ordered = sorted(facts, key=SORT_KEY)
     eps = Episodes()
     rejected = {f.attr(0) for f in ordered if f.type is ET.MESSAGE_REJECTED}
-    stay_of = join_stays([f for f in ordered if f.mid is None or f.mid not in rejected], join)
+    # Rejectable messages (notices, reports, answers) never shape a stay's span, so joining them too gives
+    # the other facts the same stays and tells SA13 which stay a rejected message was about.
+    stay_of = eps.stay_of = join_stays(ordered, join)
     for f in ordered:
         if f.mid is not None:
             eps.by_mid.setdefault(f.mid, f)

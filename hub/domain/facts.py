@@ -185,7 +185,8 @@ def fact_from_event(event: Event, origin: str | None = None, places: Places | No
     unit = org.unit_id
     hf = org.hf
     if places is not None:
-        hf = places.hf(org, episode if event.event_type in HOSPITAL_TYPES else None)
+        if event.event_type in HOSPITAL_TYPES:
+            hf = places.hf(org, episode)
         unit = places.unit(unit)
         if event.event_type is EventType.TRANSFERRED and attrs and attrs[0]:
             attrs = (places.unit(attrs[0]) or "", *attrs[1:])

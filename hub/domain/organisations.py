@@ -80,7 +80,7 @@ def resolve_hf(  # noqa: PLR0911 - one return per source of the answer
     if org.hf:
         return Resolved(org.hf)
     unit = masterdata.unit(org.unit_id)
-    if unit is not None and unit.hf_id is not None:
+    if unit is not None:
         return Resolved(unit.hf_id)
     unknown: tuple[str, str] | None = None
     for system, value in (("hl7-unit", org.unit_id), ("her", org.her_id), ("hl7-facility", org.hospital)):

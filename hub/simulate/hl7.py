@@ -8,6 +8,7 @@ Norwegian codes), PV1-19 visit number, EVN-6 event time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from hub.events import Admission, Discharge, Event, EventType, Hastegrad, Place, Transfer
@@ -37,14 +38,31 @@ PLACE_CODE: dict[Place, str] = {
 SENDING_APPLICATION = "DIPS"
 
 
-def render_adt(event: Event, person: Person, control_id: str, *, sent_at: datetime | None = None) -> bytes:
-    """The ADT message of a hospital-stay event (``event.event_type`` must be in :data:`TRIGGER`)."""
+def render_adt(
+    event: Event,
+    person: Person,
+    control_id: str,
+    *,
+    sent_at: datetime | None = None,
+    facility: str | None = None,
+    visit: str | None = None,
+    unit_code: Callable[[str | None], str | None] | None = None,
+) -> bytes:
+    """The ADT message of a hospital-stay event (``event.event_type`` must be in :data:`TRIGGER`).
+
+    ``facility`` (MSH-4, PV1-3.4), ``visit`` (PV1-19) and ``unit_code`` (PV1-3.1 of a master-data unit id)
+    are the EPJ's own codes; without them the canonical names are sent.
+    """
     trigger = TRIGGER[event.event_type]
     body = event.body
-    episode = str(getattr(body, "episode_id", "") or "")
+    episode = visit or str(getattr(body, "episode_id", "") or "")
     org = event.organisation
-    hospital = (org.hospital if org else None) or "Sykehus"
-    unit = (org.unit_id if org else None) or ""
+    hospital = facility or (org.hospital if org else None) or "Sykehus"
+
+    def code(unit_id: str | None) -> str:
+        return ((unit_code(unit_id) if unit_code else None) or unit_id) or ""
+
+    unit = code(org.unit_id if org else None)
     pv1 = [""] * 37
     pv1[0] = "PV1"
     pv1[1] = "1"
@@ -55,8 +73,8 @@ def render_adt(event: Event, person: Person, control_id: str, *, sent_at: dateti
         pv1[4] = "E" if body.hastegrad is Hastegrad.AKUTT else "R"
         pv1[14] = PLACE_CODE.get(body.from_place, "ANNET") if body.from_place else ""
     elif isinstance(body, Transfer):
-        pv1[3] = f"{body.to_unit_id or unit}^^^{hospital}"
-        pv1[6] = f"{body.from_unit_id or ''}^^^{hospital}"
+        pv1[3] = f"{code(body.to_unit_id) or unit}^^^{hospital}"
+        pv1[6] = f"{code(body.from_unit_id)}^^^{hospital}"
     elif isinstance(body, Discharge):
         pv1[36] = PLACE_CODE.get(body.destination, "ANNET")
     pid = [""] * 31
@@ -67,6 +85,8 @@ def render_adt(event: Event, person: Person, control_id: str, *, sent_at: dateti
     pid[7] = person.born.strftime("%Y%m%d")
     pid[8] = person.sex_code
     pid[11] = f"^^^^^NOR^H^^{person.kommune or ''}"
+    if person.opphold:  # the oppholdsadresse as a second XAD, type C (current or temporary)
+        pid[11] += f"~^^^^^NOR^C^^{person.opphold}"
     pid[30] = "Y" if isinstance(body, Discharge) and body.destination is Place.DEAD else "N"
     at = hl7_ts(event.occurred_at)
     msh_7 = hl7_ts(sent_at or event.occurred_at)

@@ -23,6 +23,8 @@ class Person:
     female: bool
     kommune: str | None
     serial: int
+    opphold: str | None = None
+    """Oppholdskommune when the patient stays in another kommune than the bostedskommune."""
 
     @property
     def sex_code(self) -> str:
@@ -46,7 +48,8 @@ def person_for(patient: Patient) -> Person:
     female = patient.sex is not Sex.MALE
     serial = (digest >> 12) % 500
     number = synthetic_number(born, serial, female=female)
-    return Person(number, born, female, patient.bostedskommune, serial)
+    opphold = patient.oppholdskommune if patient.oppholdskommune != patient.bostedskommune else None
+    return Person(number, born, female, patient.bostedskommune, serial, opphold)
 
 
 def _is_hex(text: str) -> bool:

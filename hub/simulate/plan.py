@@ -16,13 +16,19 @@ Synth event -> message -> what the connector maps it to:
 * AVVIK_REPORTED -> not sent (the manual API is no source protocol); counted as skipped
 
 Message ids are UUIDs derived from the seed and the synth message id, so the same seed gives the same bytes.
+
+Each source says only what it really carries (with ``masterdata``): HL7 sends the EPJ's own visit number
+(PV1-19, derived from the seed, never the synth episode id) and its facility and point-of-care codes
+(``hl7-facility`` / ``hl7-unit`` rows of ``organisations.csv``); PLO and Epikrise are addressed by the HER-ids
+of the hospital, unit and kommune and carry no stay id; KPR sends its own record ids; AMK its mission id.
+:attr:`Planner.visits` keeps synth episode -> visit number, so a test can map the hub's stays back.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from hub.events import (
@@ -38,6 +44,7 @@ from hub.events import (
     Response,
     UnitKind,
 )
+from hub.masterdata.model import MasterData
 from hub.simulate import ambulance, hl7, kpr, plo
 from hub.simulate.message import Outgoing, Protocol
 from hub.simulate.persons import Person, PersonBook
@@ -52,6 +59,8 @@ class _Stay:
     admitted_at: datetime | None = None
     discharged_at: datetime | None = None
     ready_at: datetime | None = None
+    hospital: str | None = None
+    unit: str | None = None
 
 
 @dataclass
@@ -67,6 +76,12 @@ class Planner:
     _msg_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
     _kad: dict[str, kpr.KprRow] = field(default_factory=dict)
     _by_event: dict[str, str] = field(default_factory=dict)
+    masterdata: MasterData | None = None
+    held: dict[tuple[str, str], Event] = field(default_factory=dict)
+    """DECLARED_READY events waiting for their notice; what is left when the notice never came is carried
+    by no message (an utskrivningsklar declaration the hospital never sent the kommune)."""
+    visits: dict[str, str] = field(default_factory=dict)
+    """Synth episode id -> the HL7 visit number (PV1-19) the EPJ sent for it."""
 
     def msg_id(self, source_id: str) -> str:
         """The deterministic message id of a synth source message id."""
@@ -91,20 +106,64 @@ class Planner:
         episode = str(getattr(event.body, "episode_id", "") or "")
         stay = self._stays.setdefault((event.patient.pseudonym, episode), _Stay())
         if kind in hl7.TRIGGER:
+            if event.organisation is not None and event.organisation.hospital:
+                stay.hospital = event.organisation.hospital
+                stay.unit = event.organisation.unit_id or stay.unit
             if kind is E.ADMITTED:
                 stay.admitted_at = event.occurred_at
             elif kind is E.DISCHARGED:
                 stay.discharged_at = event.occurred_at
             control_id = mid.replace("-", "")[:20]  # MSH-10 is ST(20) in HL7 2.5
-            payload = hl7.render_adt(event, person, control_id)
+            payload = self._adt(event, person, control_id, episode)
             return self._out(event, Protocol.HL7, f"ADT^{hl7.TRIGGER[kind]}", control_id, payload)
         if kind in AMBULANCE_TYPES:
             payload = ambulance.render_mission(event, person, mid, amk_central=self.amk_central)
             return self._out(event, Protocol.AMBULANCE, f"AMK {kind.value}", mid, payload)
         if kind is E.DECLARED_READY:
             stay.ready_at = event.occurred_at
+            self.held[(event.patient.pseudonym, episode)] = event
             return None
-        return self._plo(event, person, mid, stay) or self._kpr(event, person)
+        out = self._plo(event, person, mid, stay)
+        if out is not None:
+            parties = self._parties(event, person, stay)
+            if parties is not None:
+                out = replace(out, payload=plo.with_parties(out.payload, parties))
+            return out
+        return self._kpr(event, person)
+
+    def _adt(self, event: Event, person: Person, control_id: str, episode: str) -> bytes:
+        md = self.masterdata
+        if md is None:
+            return hl7.render_adt(event, person, control_id)
+        visit = self.visits.get(episode)
+        if visit is None:
+            visit = self.visits[episode] = str(uuid.uuid5(NAMESPACE, f"{self.seed}:visit:{episode}").int)[:10]
+        hospital = event.organisation.hospital if event.organisation else None
+
+        def unit_code(unit_id: str | None) -> str | None:
+            return md.codes_of("hl7-unit", hospital=hospital, unit_id=unit_id) if unit_id else None
+
+        facility = md.codes_of("hl7-facility", hospital=hospital)
+        return hl7.render_adt(event, person, control_id, facility=facility, visit=visit, unit_code=unit_code)
+
+    def _parties(self, event: Event, person: Person, stay: _Stay) -> plo.Parties | None:
+        md = self.masterdata
+        if md is None:
+            return None
+        hospital = stay.hospital or (event.organisation.hospital if event.organisation else None)
+        her = md.codes_of("her", hospital=hospital)
+        if her is None:
+            return None
+        unit_her = md.codes_of("her", hospital=hospital, unit_id=stay.unit) if stay.unit else None
+        kommune = person.kommune
+        row = md.kommune(kommune, event.occurred_at.date()) if kommune else None
+        return plo.Parties(
+            hospital_her=her,
+            hospital_name=hospital or "",
+            unit_her=unit_her,
+            kommune_her=md.kommune_code("her", kommune),
+            kommune_name=f"{row.name} kommune" if row else None,
+        )
 
     def _out(
         self,
@@ -125,6 +184,8 @@ class Planner:
     ) -> Outgoing | None:
         body, at = event.body, event.occurred_at
         if isinstance(body, Notice) and body.notice is NoticeKind.READY:
+            if event.patient is not None:
+                self.held.pop((event.patient.pseudonym, str(body.episode_id or "")), None)
             payload = plo.log_utskrivningsklar(person, mid, at, stay.ready_at or at)
             expected = (E.DECLARED_READY, E.MUNICIPALITY_NOTIFIED)
             return self._out(event, Protocol.PLO, "LOG_UTSKRIVNINGSKLAR", mid, payload, expected=expected)

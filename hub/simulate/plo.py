@@ -1,13 +1,15 @@
 """PLO / ELIN messages built from the KITH examples: Pasientlogistikk, Helseopplysninger, reports,
 Dialogmelding, Epikrise and AppRec (see :mod:`hub.simulate.xmlfill`).
 
-Organisations and HER-ids stay those of the examples (St. Olavs hospital HER 59, Alvdal kommune HER 99387):
-master data has no HER-ids, and inventing them would be worse. The connector derives the stay id from the
-hospital HER-id (``plo:59:current``), so pathways still join by patient.
+The templates name the organisations of the KITH examples (St. Olavs hospital HER 59, Alvdal kommune HER
+99387). :func:`with_parties` puts the real parties of a message in their place: the hospital and unit that
+sent or received it and the patient's kommune, by the HER-ids of master data (``organisations.csv``), as a
+real EPJ addresses its messages. No PLO message carries a stay id: the hub joins it to the stay.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import etree
@@ -57,6 +59,65 @@ def _hendelse(root: etree._Element, code: str, at: datetime, text: str | None = 
         besk = child(event, "BeskrivelseAvHendelse")
         if besk is not None and text is not None:
             besk.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class Parties:
+    """Who sends and receives: the hospital (and unit) and the kommune, by HER-id and name."""
+
+    hospital_her: str
+    hospital_name: str
+    unit_her: str | None
+    kommune_her: str | None
+    kommune_name: str | None
+
+
+_TEMPLATE_HOSPITAL = frozenset({"59"})
+_TEMPLATE_UNITS = frozenset({"90998", "91090", "94866"})
+_TEMPLATE_KOMMUNE = frozenset({"99387"})
+_TEMPLATE_KOMMUNE_UNITS = frozenset({"5078"})
+
+
+def _set_org(organisation: etree._Element, her: str, name: str | None) -> None:
+    for element in organisation:
+        tag = etree.QName(element).localname
+        if tag in {"OrganisationName", "Name"} and name is not None:
+            element.text = name
+        elif tag == "Ident" and (id_el := child(element, "Id")) is not None:
+            id_el.text = her
+        elif tag == "Id":
+            element.text = her
+
+
+def with_parties(payload: bytes, parties: Parties) -> bytes:
+    """The message with the template's organisations replaced by ``parties`` (see the module docstring)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(payload, parser)
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tag = etree.QName(element).localname
+        if tag not in {"Organisation", "Inst", "Dept"}:
+            continue
+        ident = child(element, "Ident")
+        id_el = child(ident, "Id") if ident is not None else child(element, "Id")
+        current = (id_el.text or "").strip() if id_el is not None else ""
+        if current in _TEMPLATE_HOSPITAL or (tag == "Inst" and _is_provider(element)):
+            _set_org(element, parties.hospital_her, parties.hospital_name)
+        elif current in _TEMPLATE_UNITS and parties.unit_her is not None:
+            _set_org(element, parties.unit_her, None)
+        elif current in _TEMPLATE_KOMMUNE and parties.kommune_her is not None:
+            _set_org(element, parties.kommune_her, parties.kommune_name)
+        elif current in _TEMPLATE_KOMMUNE_UNITS and parties.kommune_her is not None:
+            _set_org(element, parties.kommune_her + "1", None)
+    return serialise(root)
+
+
+def _is_provider(inst: etree._Element) -> bool:
+    """True for the Epikrise's ServProvider institution (the hospital that wrote it)."""
+    hcp = inst.getparent()
+    provider = hcp.getparent() if hcp is not None else None
+    return provider is not None and etree.QName(provider).localname == "ServProvider"
 
 
 def _out(root: etree._Element) -> bytes:

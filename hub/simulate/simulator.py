@@ -83,7 +83,7 @@ def messages(
     options: SimOptions, masterdata: MasterData, start: datetime
 ) -> tuple[Planner, Iterator[Outgoing]]:
     """The planner and its lazily rendered messages for ``options`` (deterministic for a seed and start)."""
-    planner = Planner(seed=options.seed)
+    planner = Planner(seed=options.seed, masterdata=masterdata)
     return planner, planner.plan(timeline(options, masterdata, start))
 
 

@@ -21,7 +21,7 @@ def _resent(ctx: RuleContext, rejection: Fact) -> Fact | None:
     """The first later message of the same kind (and episode) that was not itself rejected."""
     original = ctx.episodes.by_mid.get(rejection.attr(0))
     kind: EventType | None = original.type if original else None
-    episode = rejection.ep or (original.ep if original else None)
+    episode = _stay(ctx, rejection)
     if kind is None:
         message_type = rejection.attr(1).upper()
         kind = next((k for key, k in RESEND_BY_MESSAGE_TYPE if key in message_type), None)
@@ -34,15 +34,21 @@ def _resent(ctx: RuleContext, rejection: Fact) -> Fact | None:
         if f.type is kind
         and f.t > rejection.t
         and f.mid not in rejected
-        and (episode is None or f.ep == episode)
+        and (episode is None or ctx.episodes.stay_id_of(f) == episode)
     ]
     return min(candidates, key=SORT_KEY) if candidates else None
+
+
+def _stay(ctx: RuleContext, rejection: Fact) -> str | None:
+    """The stay of the rejected message (an AppRec names no stay), else the one the rejection names."""
+    original = ctx.episodes.by_mid.get(rejection.attr(0))
+    return ctx.episodes.stay_id_of(original) or rejection.ep
 
 
 def sa13_rejected(ctx: RuleContext, sink: Sink) -> None:
     """SA13: AppRec status 2 for a samhandling message; resolved when it is sent again and accepted."""
     for rejection in ctx.episodes.rejections:
-        episode = rejection.ep
+        episode = _stay(ctx, rejection)
         observed(
             sink,
             code="SA13",
