@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -55,6 +56,20 @@ def _start(value: str | None) -> datetime | None:
     default=None,
     help="Synthetic events per simulated day (default: from population, else 100).",
 )
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the messages as files (one per message, in send order) instead of sending them.",
+)
+@click.option(
+    "--truth",
+    "truth_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --out: write the canonical timeline the messages were rendered from (JSON lines).",
+)
 def simulate(  # noqa: PLR0917 - click passes one argument per option
     seed: int,
     helsefellesskap: str,
@@ -64,6 +79,8 @@ def simulate(  # noqa: PLR0917 - click passes one argument per option
     duration: float | None,
     start: str | None,
     events_per_day: float | None,
+    out_dir: Path | None,
+    truth_file: Path | None,
 ) -> None:
     """Send HL7 ADT, PLO, ambulance and KPR messages of a synthetic region to the connectors (HUB_WEB__*)."""
     from hub.logs import configure_logging
@@ -81,6 +98,19 @@ def simulate(  # noqa: PLR0917 - click passes one argument per option
         duration=timedelta(hours=duration) if duration else None,
         events_per_day=events_per_day,
     )
+
+    if truth_file is not None and out_dir is None:
+        raise click.UsageError("--truth goes with --out")
+    if out_dir is not None:
+        from hub.simulate.files import write_region
+
+        if options.duration is None and options.limit is None:
+            raise click.UsageError("--out needs --duration or --limit (the region is otherwise endless)")
+        written = write_region(options, settings, out_dir, truth_file)
+        click.echo(
+            f"wrote {written} messages to {out_dir}" + (f", truth to {truth_file}" if truth_file else "")
+        )
+        return
 
     async def main() -> SimStats:
         stop = asyncio.Event()
