@@ -72,6 +72,7 @@ def pathway_record(summary: PathwaySummary) -> PathwayStateRecord:
         utskrivningsklar_since=_at(summary.utskrivningsklar_since),
         open_avvik=summary.open_avvik,
         updated_at=_at(summary.last_event_at),
+        source_ids=list(summary.source_ids),
     )
 
 

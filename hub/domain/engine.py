@@ -512,6 +512,7 @@ class Engine:
             helsefellesskap=community,
             open_avvik=open_avvik,
             last_event_at=last_event,
+            source_ids=_source_ids(eps, current),
         )
 
     def _schedule(self, state: PathwayState) -> None:
@@ -528,6 +529,17 @@ class Engine:
             return
         self._store.put(state)
         self._schedule(state)
+
+
+def _source_ids(eps: Episodes, pathway: Pathway) -> tuple[str, ...]:
+    """The source ids a pathway joined (see :attr:`PathwaySummary.source_ids`)."""
+    found: set[str] = set()
+    for stay in eps.stays.values():
+        if stay.key in pathway.episode_keys:
+            found.update(f"hospital:{alias}" for alias in stay.aliases | {stay.episode_id})
+    found.update(f"kad:{k.stay_id}" for k in eps.kad.values() if k.key in pathway.episode_keys)
+    found.update(f"ambulance:{m.mission_id}" for m in eps.missions.values() if m.key in pathway.episode_keys)
+    return tuple(sorted(found))
 
 
 def _episode_fact_ids(eps: Episodes, pathway: Pathway) -> set[str]:

@@ -102,6 +102,9 @@ class PathwaySummary:
     helsefellesskap: str | None
     open_avvik: int
     last_event_at: int | None
+    source_ids: tuple[str, ...] = ()
+    """Every source id the current pathway joined (``hospital:<stay id>`` for each source's stay id,
+    ``kad:<id>``, ``ambulance:<mission id>``), so a subscriber can map the pathway back to its own ids."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (ISO 8601 UTC instants)."""
@@ -120,6 +123,7 @@ class PathwaySummary:
             "helsefellesskap": self.helsefellesskap,
             "open_avvik": self.open_avvik,
             "last_event_at": iso(self.last_event_at),
+            "source_ids": list(self.source_ids),
         }
 
 

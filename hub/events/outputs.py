@@ -80,6 +80,11 @@ class PathwayStateRecord(Part):
     utskrivningsklar_since: datetime | None = None
     open_avvik: int = 0
     updated_at: datetime | None = Field(default=None, description="Event time of the last event applied")
+    source_ids: list[str] = Field(
+        default_factory=list,
+        description="Every source id the pathway joined: hospital:<each source's stay id>, kad:<id>, "
+        "ambulance:<mission id>",
+    )
 
 
 class MetricScope(StrEnum):

@@ -1,6 +1,6 @@
 """Truth through the wire: the canonical timeline and the region's messages give the same results.
 
-:func:`compare_region` renders a synthetic region to source messages (:mod:`hub.simulate.plan`), maps them back
+:func:`compare_region` renders a synthetic region to messages (:mod:`hub.simulate.plan`), maps them back
 with the connectors' own formats (:mod:`hub.simulate.wire`), runs both event streams through the domain core
 and compares what a user sees: every avvik (code, status, detected/due/resolved instants, patient, stay,
 kommune, overliggedøgn and NOK), bed occupancy per unit per hour, the waiting list (who was utskrivningsklar
@@ -31,7 +31,7 @@ from hub.simulate.simulator import SimOptions, timeline
 from hub.simulate.wire import Loopback, through_formats
 
 NOT_CARRIED: dict[EventType, str] = {
-    EventType.AVVIK_REPORTED: "a manual avvik report (SA14) comes through the hub's API, not a source message",
+    EventType.AVVIK_REPORTED: "a manual avvik (SA14) comes through the hub's API, not a source message",
     EventType.DECLARED_READY: (
         "only when the hospital never sent the utskrivningsklar notice: the declaration travels in the PLO "
         "notice (LOG_UTSKRIVNINGSKLAR), and no HL7 ADT event carries it"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from hub.domain import AvvikRecord, Engine, EngineConfig
+from hub.domain import AvvikRecord, AvvikUpsert, Engine, EngineConfig, PathwayChanged
 from hub.domain.episodes import StayJoin, build_episodes
 from hub.domain.facts import fact_from_event
 from hub.domain.organisations import Places, resolve_hf, stay_hint
@@ -203,3 +203,33 @@ def test_patient_kommune_is_kept_when_a_later_source_omits_it(md: MasterData) ->
     events[-1] = last.model_copy(update={"patient": last.patient.model_copy(update={"bostedskommune": None})})
     records = run_events(md, events, T0 + 12 * D)
     assert {r.kommunenummer for r in records.values() if r.code == "SA05"} == {"5038"}
+
+
+def test_pathway_state_names_every_source_id_and_avvik_carry_the_pathway(md: MasterData) -> None:
+    """The published pathway lists the ambulance mission and each source's stay id; avvik carry its id."""
+    f = EventFactory("pseudo-join-0010", birth_year=1938)
+    mission = [
+        f.mission(EventType.CALL_RECEIVED, T0 - H, "M-77"),
+        f.mission(EventType.ARRIVED, T0 - timedelta(minutes=5), "M-77"),
+    ]
+    events = [*mission, *_render(_stay_facts(f, answer_after=2 * D))]
+    engine = Engine(md, config=EngineConfig())
+    summaries = []
+    records: dict[str, AvvikRecord] = {}
+    for event in events:
+        for effect in [*engine.apply(event), *engine.advance(event.occurred_at)]:
+            if isinstance(effect, PathwayChanged) and effect.summary is not None:
+                summaries.append(effect.summary)
+            elif isinstance(effect, AvvikUpsert):
+                records[effect.record.avvik_id] = effect.record
+    last = summaries[-1]
+    admitted_on = T0.date().isoformat()
+    assert {
+        "ambulance:M-77",
+        "hospital:4711",
+        f"hospital:plo:{LEVANGER_HER}:current",
+        f"hospital:plo:{LEVANGER_HER}:{admitted_on}",
+    } <= set(last.source_ids)
+    assert last.to_dict()["source_ids"] == list(last.source_ids)
+    assert records
+    assert {r.pathway_id for r in records.values()} == {last.pathway_id}
