@@ -16,6 +16,7 @@
     │   └── UnsupportedMessage             valid, but a type the hub does not map
     ├── DomainError                        the pure core met an impossible transition
     └── DeliveryError (retriable)          Kafka did not confirm a write
+        └── RecordTooLarge (permanent)     the record exceeds the producer's or the topic's size limit
 
 Control-flow signals are *not* errors and live apart: :class:`DeadLetter` carries a rejected input
 to the dead-letter topic with its reason.
@@ -106,6 +107,12 @@ class DeliveryError(HubError):
     """Kafka did not confirm a write."""
 
     retriable = True
+
+
+class RecordTooLarge(DeliveryError):
+    """The record is larger than the producer or the topic accepts: trying again cannot help."""
+
+    retriable = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ not written again; the result is the first one (same ``received_at``, so the sam
 equal the first's) is refused (code ``duplicate_id``) and dead-lettered instead of being re-acknowledged.
 The window is in memory: after a restart a re-send is written again (its events keep their ids, so
 downstream it overwrites).
+
+Size: a message whose raw record would exceed ``MAX_RECORD_BYTES`` (or that the sink refuses as too large)
+is refused for good (code ``too_large``) and dead-lettered; a dead letter too large to carry the sealed
+original keeps only its hash and says so. Neither is ever answered "try again".
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ import structlog
 
 from connectors.common.sink import RecordSink
 from connectors.formats import Accepted, MappingContext, MessageFormat
-from hub.errors import DeliveryError, InputError, SerdeError, ValidationError
-from hub.events.transport import DeadLetterRecord, RawMessage
+from hub.errors import DeliveryError, InputError, RecordTooLarge, SerdeError, ValidationError
+from hub.events.transport import MAX_RECORD_BYTES, DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
 from hub.identity.sealing import Sealer, sha256_hex
 from hub.observability.metrics import AckCode, HubMetrics
@@ -97,6 +101,7 @@ class Ingestor:
         metrics: HubMetrics | None = None,
         ack_codes: AckCodes = HTTP_ACKS,
         refuse_reused_ids: bool = False,
+        max_record_bytes: int = MAX_RECORD_BYTES,
     ) -> None:
         self.metrics = metrics
         self.ack_codes = ack_codes
@@ -115,6 +120,7 @@ class Ingestor:
         self._in_flight: dict[tuple[str, str], asyncio.Event] = {}
         self._window = dedupe_window
         self.refuse_reused_ids = refuse_reused_ids
+        self.max_record_bytes = max_record_bytes
 
     def _now(self) -> datetime:
         return self._clock.now(UTC)
@@ -208,7 +214,14 @@ class Ingestor:
             value = self._raw_codec.encode(record)
         except SerdeError as exc:  # e.g. the schema registry is unreachable: transient, never a positive ack
             raise DeliveryError(f"cannot encode the raw record: {exc}") from exc
-        await self.sink.send(self.topic, accepted.message_id.encode(), value)
+        key = accepted.message_id.encode()
+        size = len(key) + len(value)
+        if size > self.max_record_bytes:
+            return await self._too_large(payload, accepted.message_id, received_at, size)
+        try:
+            await self.sink.send(self.topic, key, value)
+        except RecordTooLarge:
+            return await self._too_large(payload, accepted.message_id, received_at, size)
         self._recent[seen_key] = _Seen(
             accepted, sha256_hex(payload), sha256_hex(accepted.redacted), received_at
         )
@@ -222,6 +235,17 @@ class Ingestor:
             topic=self.topic,
         )
         return IngestResult(accepted=accepted, received_at=received_at)
+
+    async def _too_large(
+        self, payload: bytes, message_id: str, received_at: datetime, size: int
+    ) -> IngestResult:
+        error = InputError(
+            f"message too large: its raw record is {size} bytes, the limit is {self.max_record_bytes} bytes "
+            f"(the message itself is {len(payload)} bytes)",
+            code="too_large",
+        )
+        await self.dead_letter(payload, error, received_at=received_at, message_id=message_id)
+        return IngestResult(error=error, received_at=received_at)
 
     async def dead_letter(
         self,
@@ -245,12 +269,25 @@ class Ingestor:
             key_id=self.sealer.active_key_id,
         )
         key = (message_id or record.payload_sha256).encode()
-        try:
-            value = self._dlq_codec.encode(record)
-        except SerdeError as exc:
-            raise DeliveryError(f"cannot encode the dead letter: {exc}") from exc
-        await self.sink.send(self.settings.topics.dlq, key, value)
+        value = self._encode_dead_letter(record)
+        if len(key) + len(value) <= self.max_record_bytes:
+            try:
+                await self.sink.send(self.settings.topics.dlq, key, value)
+            except RecordTooLarge:
+                value = b""
+        else:
+            value = b""
+        if not value:  # keep the reason and the hash; the original bytes do not fit in a record
+            reason = f"{record.reason}; the original ({len(payload)} bytes) is too large to keep here"
+            record = record.model_copy(update={"sealed_payload": self.sealer.seal(b""), "reason": reason})
+            await self.sink.send(self.settings.topics.dlq, key, self._encode_dead_letter(record))
         log.warning(
             "message dead-lettered", format=self.fmt.name, code=error.code, reason=error.reason, stage=stage
         )
         return record
+
+    def _encode_dead_letter(self, record: DeadLetterRecord) -> bytes:
+        try:
+            return self._dlq_codec.encode(record)
+        except SerdeError as exc:
+            raise DeliveryError(f"cannot encode the dead letter: {exc}") from exc

@@ -2,7 +2,8 @@
 :class:`MemorySink`.
 
 ``send`` returns only after the broker acknowledged the write, so a protocol server can answer its sender
-positively only for data that is durably in Kafka.
+positively only for data that is durably in Kafka. A record larger than the producer or the topic accepts
+raises :class:`RecordTooLarge` (permanent), any other failure :class:`DeliveryError` (try again later).
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from hub.errors import DeliveryError
+from hub.errors import DeliveryError, RecordTooLarge
+from hub.events.transport import MAX_RECORD_BYTES, RECORD_FRAMING_BYTES
 from hub.settings import HubSettings
+
+PRODUCER_MAX_MESSAGE_BYTES = MAX_RECORD_BYTES + RECORD_FRAMING_BYTES
+"""The producer's ``message.max.bytes``: the hub's record limit plus framing (see ``MAX_RECORD_BYTES``)."""
+_TOO_LARGE = frozenset({KafkaError.MSG_SIZE_TOO_LARGE})
+"""Error codes meaning "this record is too large" (librdkafka's local check and the broker's answer)."""
 
 
 class RecordSink(Protocol):
@@ -28,15 +35,19 @@ class RecordSink(Protocol):
 
 @dataclass
 class MemorySink:
-    """In-memory sink for tests; ``fail_with`` makes every send fail like an unreachable broker."""
+    """In-memory sink for tests; ``fail_with`` makes every send fail like an unreachable broker, and
+    ``max_record_bytes`` refuses larger records like a topic with that ``max.message.bytes``."""
 
     records: list[tuple[str, bytes, bytes]] = field(default_factory=list)
     fail_with: str | None = None
+    max_record_bytes: int | None = None
 
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
         """Record the write (or fail as configured)."""
         if self.fail_with is not None:
             raise DeliveryError(self.fail_with)
+        if self.max_record_bytes is not None and len(key) + len(value) > self.max_record_bytes:
+            raise RecordTooLarge(f"record of {len(key) + len(value)} bytes is too large for {topic}")
         self.records.append((topic, key, value))
 
     def on(self, topic: str) -> list[tuple[bytes, bytes]]:
@@ -54,7 +65,9 @@ class KafkaSink:
             "enable.idempotence": True,
             "linger.ms": 2,
             "delivery.timeout.ms": delivery_timeout_ms,
+            "message.max.bytes": PRODUCER_MAX_MESSAGE_BYTES,
         }
+        self.max_message_bytes = int(conf["message.max.bytes"])
         self._producer = Producer(conf)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="kafka-sink-poll", daemon=True)
@@ -78,7 +91,9 @@ class KafkaSink:
             def settle() -> None:
                 if done.done():
                     return
-                if err is not None:
+                if err is not None and err.code() in _TOO_LARGE:
+                    done.set_exception(RecordTooLarge(f"Kafka refused the record for {topic}: {err.str()}"))
+                elif err is not None:
                     done.set_exception(
                         DeliveryError(f"Kafka did not confirm the write to {topic}: {err.str()}")
                     )
@@ -89,7 +104,12 @@ class KafkaSink:
 
         try:
             self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-        except (KafkaException, BufferError) as exc:
+        except KafkaException as exc:
+            kafka_error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            if kafka_error is not None and kafka_error.code() in _TOO_LARGE:
+                raise RecordTooLarge(f"record too large for {topic}: {kafka_error.str()}") from exc
+            raise DeliveryError(f"cannot queue a write to {topic}: {exc}") from exc
+        except BufferError as exc:
             raise DeliveryError(f"cannot queue a write to {topic}: {exc}") from exc
         await done
 

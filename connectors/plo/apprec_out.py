@@ -12,7 +12,8 @@ T10     Støtter ikke meldingsformatet                          UnsupportedMessa
 E10     Ugyldig meldingsidentifikator                          M/C without a usable reference to the original;
                                                                a MsgId already used by a different message
 E30     Pasientens fødselsnummer mangler / er ugyldig          no or invalid patient person number
-T99     Annen feil på format                                   any other input error
+T99     Annen feil på format                                   any other input error, e.g. a message over the
+                                                               size limit (too_large)
 ======  =====================================================  ==============================================
 
 An AppRec is never answered with an AppRec. The reply reverses the parties: the receiver of the original is
@@ -32,7 +33,7 @@ from lxml import etree
 from connectors.plo import schemas
 from connectors.plo.msghead import Party
 from connectors.plo.times import OSLO
-from connectors.plo.xmlsafe import attr, child, local, namespace, parse, text
+from connectors.plo.xmlsafe import HTTP_MAX_BYTES, attr, child, local, namespace, parse, text
 from hub.errors import HubError, InputError, ParseError, UnsupportedMessage, ValidationError
 
 NS = schemas.APPREC_V1_NS
@@ -78,7 +79,9 @@ UNKNOWN = Original(
 
 def error_for(exc: InputError) -> AppRecError:
     """The 8221 error for an input error the hub raised."""
-    if isinstance(exc, ParseError):
+    if exc.code == "too_large":
+        code = "T99"
+    elif isinstance(exc, ParseError):
         code = "T01"
     elif isinstance(exc, UnsupportedMessage):
         code = "T10"
@@ -107,7 +110,7 @@ def _party(info: etree._Element | None, role: str) -> Party:
 def describe(payload: bytes) -> Original:
     """Best-effort facts about a received message for the reply (UNKNOWN parts if it cannot be read)."""
     try:
-        root = parse(payload)
+        root = parse(payload, max_bytes=HTTP_MAX_BYTES)  # an oversized message still gets a reply naming it
     except (InputError, HubError):
         return UNKNOWN
     ns = namespace(root)

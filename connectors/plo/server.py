@@ -1,14 +1,16 @@
 """PLO transport: ``POST /plo`` (aiohttp) and a watched drop directory, both answering with AppRec.
 
-HTTP: the body is the ELIN XML. 200 + AppRec status 1 when the message is in Kafka; 400 (not well-formed) or
-422 (invalid / unsupported) + AppRec status 2 (Avvist) when it went to the dead-letter topic; 503 when Kafka
-did not confirm or storing failed otherwise (the sender must retry; no AppRec is given);
-204 for an incoming AppRec (never answered).
+HTTP: the body is the ELIN XML. 200 + AppRec status 1 when the message is in Kafka; 400 (not well-formed),
+413 (over the size limit, ``xmlsafe.MAX_BYTES``) or 422 (invalid / unsupported) + AppRec status 2 (Avvist)
+when it went to the dead-letter topic; 503 when Kafka did not confirm or storing failed otherwise (the sender
+must retry; no AppRec is given); 204 for an incoming AppRec (never answered). Bodies over
+``xmlsafe.HTTP_MAX_BYTES`` are refused by the transport (413, not read).
 
 Drop directory: files in ``inbox`` (names starting with ``.`` or ending in ``.tmp``/``.part`` are
 still being written and are skipped) are ingested oldest first; accepted files move to ``done/``, rejected
 ones to ``error/`` beside a ``<name>.reason.txt``; the AppRec reply is written to ``outbox`` as
-``<name>.apprec.xml``. When Kafka does not confirm, the file stays in the inbox for the next poll.
+``<name>.apprec.xml``. When Kafka does not confirm, the file stays in the inbox for the next poll. A file over
+the size limit is refused for good (error/, Avvist, dead letter) and the files behind it go on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from aiohttp import web
 
 from connectors.common.ingest import Ingestor, IngestResult
 from connectors.plo.apprec_out import reply_for
-from connectors.plo.xmlsafe import MAX_BYTES
+from connectors.plo.xmlsafe import HTTP_MAX_BYTES
 from hub.errors import DeliveryError, ParseError
 
 log = structlog.get_logger(__name__)
@@ -54,7 +56,10 @@ async def _receive(request: web.Request) -> web.Response:
         if reply is None:
             return web.Response(status=204)
         return web.Response(status=200, body=reply, content_type=XML)
-    status = 400 if isinstance(result.error, ParseError) else 422
+    if result.error is not None and result.error.code == "too_large":
+        status = 413
+    else:
+        status = 400 if isinstance(result.error, ParseError) else 422
     if reply is None:
         reason = result.error.reason if result.error else "rejected"
         return web.Response(status=status, text=f"{reason}\n")
@@ -67,7 +72,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 def build_app(ingestor: Ingestor) -> web.Application:
     """The aiohttp application serving ``POST /plo``."""
-    app = web.Application(client_max_size=MAX_BYTES + 1024)
+    app = web.Application(client_max_size=HTTP_MAX_BYTES)
     app[_INGESTOR] = ingestor
     app.router.add_post(PATH, _receive)
     app.router.add_get("/healthz", _healthz)

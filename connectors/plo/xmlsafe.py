@@ -10,9 +10,15 @@ from __future__ import annotations
 from lxml import etree
 
 from hub.errors import ParseError
+from hub.events.transport import MAX_RECORD_BYTES
 
-MAX_BYTES = 10 * 1024 * 1024
-"""Largest message accepted (ELIN messages with attachments stay well below this)."""
+MAX_BYTES = MAX_RECORD_BYTES - 32 * 1024
+"""Largest message accepted: what fits, redacted, in one raw record (``MAX_RECORD_BYTES``, which producer and
+topics agree on) with room for the record's other fields. Larger messages (big attachments) are refused for
+good: AppRec Avvist T99 and a dead letter."""
+HTTP_MAX_BYTES = 8 * MAX_BYTES
+"""Largest request body the HTTP endpoint reads at all (a memory guard): up to it an oversized message is
+answered with an Avvist AppRec naming it; beyond it the transport answers 413 without reading it."""
 
 _PARSER_OPTIONS = {
     "resolve_entities": False,
@@ -30,12 +36,14 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
 
 
-def parse(payload: bytes) -> etree._Element:
+def parse(payload: bytes, *, max_bytes: int = MAX_BYTES) -> etree._Element:
     """Parse ``payload`` into an element tree; raise :class:`ParseError` for anything unsafe or malformed."""
     if not isinstance(payload, bytes | bytearray):
         raise ParseError("payload must be bytes")
-    if len(payload) > MAX_BYTES:
-        raise ParseError(f"message is larger than {MAX_BYTES} bytes", code="too_large")
+    if len(payload) > max_bytes:
+        raise ParseError(
+            f"message is {len(payload)} bytes, larger than the limit of {max_bytes} bytes", code="too_large"
+        )
     if not payload.strip():
         raise ParseError("message is empty")
     try:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Final
 
 from pydantic import Field, field_validator
 
 from hub.events.enums import SourceKind
 from hub.events.parts import Part
+
+MAX_RECORD_BYTES: Final = 1_000_000
+"""Largest record (key + value) the hub writes to a raw or dead-letter topic.
+
+One limit for the three places that must agree: connectors refuse larger messages (AppRec Avvist + dead
+letter, never an endless "try again"), the producers are configured with it (``message.max.bytes``, plus
+:data:`RECORD_FRAMING_BYTES`), and topics must accept it (``max.message.bytes`` at least
+``MAX_RECORD_BYTES + RECORD_FRAMING_BYTES``; Kafka's default, 1 048 588, does). It is librdkafka's default.
+"""
+RECORD_FRAMING_BYTES: Final = 4096
+"""Room for the record batch framing and headers on top of key + value."""
 
 
 class RawMessage(Part):

@@ -1,4 +1,5 @@
-"""The PLO endpoint against the real local broker: raw record before the 200, bad message -> dead letter."""
+"""The PLO endpoint against the real local broker: raw record before the 200, bad message -> dead letter,
+size limits of producer and topics agree, a record a topic refuses -> permanent Avvist."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import time
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
 from connectors.common.ingest import Ingestor
-from connectors.common.sink import KafkaSink
+from connectors.common.sink import PRODUCER_MAX_MESSAGE_BYTES, KafkaSink
 from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, build_app
 from hub.events.transport import DeadLetterRecord, RawMessage
@@ -77,3 +79,36 @@ async def test_bad_message_reaches_the_dead_letter_topic(broker_settings: HubSet
     assert dead.source == "plo"
     assert dead.code == "schema"
     assert "Anslag" in dead.reason
+
+
+def _max_message_bytes(settings: HubSettings, topic: str) -> int:
+    admin = AdminClient(dict(settings.kafka.confluent_config()))
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = admin.describe_configs([resource])[resource].result(timeout=30)
+    return int(configs["max.message.bytes"].value)
+
+
+def test_topics_accept_what_the_producer_sends(broker_settings: HubSettings) -> None:
+    """The broker's raw and dead-letter topics accept records as large as the producer may send."""
+    for topic in (broker_settings.topics.raw_plo, broker_settings.topics.dlq):
+        assert _max_message_bytes(broker_settings, topic) >= PRODUCER_MAX_MESSAGE_BYTES
+
+
+async def test_topic_refusing_a_large_record_gives_a_permanent_avvist(infra: HubSettings, topic: str) -> None:
+    """A raw topic with a smaller max.message.bytes than the record: the broker refuses it, and the sender
+    gets a permanent Avvist (not 503) while the message lands on the dead-letter topic."""
+    small = f"{topic}.small"
+    admin = AdminClient(dict(infra.kafka.confluent_config()))
+    new = NewTopic(small, num_partitions=1, replication_factor=1, config={"max.message.bytes": "20000"})
+    for future in admin.create_topics([new]).values():
+        future.result(timeout=30)
+    settings = raw_topic_settings(infra, "raw_plo", small)
+    payload = sample("Pasientlogistikk_Innlagt_pasient_v1-6_Ny.xml").replace(
+        b"Pasienten ble innlagt", b"Pasienten ble innlagt " + b"lang tekst " * 4_000, 1
+    )
+    status, _, _ = await _post(settings, payload)
+    assert status == 413
+    (value,) = _consume(settings, settings.topics.dlq, 1)
+    dead = codec_for(settings, DeadLetterRecord, settings.topics.dlq).decode(value)
+    assert dead.code == "too_large"
+    assert _consume(settings, small, 1, timeout=3) == []
