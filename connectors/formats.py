@@ -48,6 +48,8 @@ class Accepted:
     """Receiver HER-id or organisation, when the message names it."""
     unmapped: str | None = None
     """Why a valid message maps to no canonical event, when it maps to none."""
+    sent_at: datetime | None = None
+    """When the sender says it sent the message (MsgHead GenDate ...), when the format reads it."""
 
 
 @runtime_checkable

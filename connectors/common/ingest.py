@@ -209,6 +209,7 @@ class Ingestor:
             standard=accepted.standard,
             event_types=[e.event_type.value for e in accepted.events],
             unmapped=accepted.unmapped,
+            sent_at=accepted.sent_at,
         )
         try:
             value = self._raw_codec.encode(record)

@@ -8,6 +8,7 @@ therefore patient-less and the pathway joins it to the patient through ``rejecte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from lxml import etree
 
@@ -32,6 +33,8 @@ class AppRecFacts:
     sender_id_type: str | None
     sender_name: str | None
     drafts: list[Draft]
+    sent_at: datetime | None = None
+    receiver_id: str | None = None
 
 
 def read(root: etree._Element) -> AppRecFacts:
@@ -42,6 +45,7 @@ def read(root: etree._Element) -> AppRecFacts:
     if not msg_id or not gen or not status:
         raise ValidationError("AppRec needs Id, GenDate and Status", code="apprec")
     inst = child(root, "Sender", "HCP", "Inst")
+    sent_at = parse_stamp(gen, where="GenDate").at
     original = child(root, "OriginalMsgId")
     drafts: list[Draft] = []
     if status == STATUS_REJECTED:
@@ -56,7 +60,17 @@ def read(root: etree._Element) -> AppRecFacts:
             error_code=attr(first),
             reason=reason[:500] or None,
         )
-        drafts.append(Draft(EventType.MESSAGE_REJECTED, body, parse_stamp(gen, where="GenDate").at))
+        drafts.append(Draft(EventType.MESSAGE_REJECTED, body, sent_at))
     elif status not in {STATUS_OK, STATUS_PARTIAL}:
         raise ValidationError(f"AppRec status {status!r} is not 1, 2 or 3", code="apprec", location="Status")
-    return AppRecFacts(msg_id, status, text(inst, "Id"), attr(inst, "TypeId"), text(inst, "Name"), drafts)
+    receiver = child(root, "Receiver", "HCP", "Inst")
+    return AppRecFacts(
+        msg_id,
+        status,
+        text(inst, "Id"),
+        attr(inst, "TypeId"),
+        text(inst, "Name"),
+        drafts,
+        sent_at,
+        text(receiver, "Id") if attr(receiver, "TypeId") == "HER" else None,
+    )

@@ -31,9 +31,10 @@ from datetime import datetime
 from lxml import etree
 
 from connectors.plo import schemas
+from connectors.plo.mapping import standard_of
 from connectors.plo.msghead import Party
 from connectors.plo.times import OSLO
-from connectors.plo.xmlsafe import HTTP_MAX_BYTES, attr, child, local, namespace, parse, text
+from connectors.plo.xmlsafe import HTTP_MAX_BYTES, attr, child, descendants, local, namespace, parse, text
 from hub.errors import HubError, InputError, ParseError, UnsupportedMessage, ValidationError
 
 NS = schemas.APPREC_V1_NS
@@ -70,6 +71,8 @@ class Original:
     sender: Party
     receiver: Party
     is_apprec: bool = False
+    standard: str | None = None
+    """Standard and version of the carried document (``PLO 1.6`` ...), when it can be told."""
 
 
 UNKNOWN = Original(
@@ -122,15 +125,19 @@ def describe(payload: bytes) -> Original:
             UNKNOWN.sender,
             UNKNOWN.receiver,
             is_apprec=True,
+            standard=standard_of(ns),
         )
     if local(root.tag) == "MsgHead":
         info = child(root, "MsgInfo")
+        content = next(iter(descendants(root, "Content")), None)
+        document = next((e for e in content if isinstance(e.tag, str)), None) if content is not None else None
         return Original(
             attr(info, "Type") or "UKJENT",
             text(info, "MsgId") or "ukjent",
             text(info, "GenDate") or UNKNOWN.issued,
             _party(info, "Sender"),
             _party(info, "Receiver"),
+            standard=standard_of(namespace(document)) if document is not None else None,
         )
     if local(root.tag) == "Message":  # Epikrise
         inst = child(root, "ServRprt", "ServProvider", "HCP", "Inst")
@@ -141,6 +148,7 @@ def describe(payload: bytes) -> Original:
             attr(root, "GenDate") or UNKNOWN.issued,
             Party(her, text(inst, "Name"), None, None),
             UNKNOWN.receiver,
+            standard=standard_of(ns),
         )
     return UNKNOWN
 
@@ -223,7 +231,11 @@ def build_apprec(
 
 def reply_for(payload: bytes, error: InputError | None, *, now: datetime) -> bytes | None:
     """The AppRec answering ``payload``: OK when ``error`` is None, else Avvist; None for an AppRec."""
-    original = describe(payload)
+    return reply_to(describe(payload), error, now=now)
+
+
+def reply_to(original: Original, error: InputError | None, *, now: datetime) -> bytes | None:
+    """The AppRec answering the message ``original`` describes (see :func:`reply_for`)."""
     if original.is_apprec:
         return None
     if error is None:

@@ -14,8 +14,10 @@ from aiohttp import web
 
 from connectors.common.ingest import APPREC_ACKS
 from connectors.common.runtime import connector_runtime
+from connectors.plo.flow import FlowRecorder
 from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, DropDirectory, build_app
+from hub.masterdata import load_masterdata
 from hub.settings import HubSettings, load_settings
 
 log = structlog.get_logger(__name__)
@@ -27,7 +29,8 @@ async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, p
     async with connector_runtime(settings, FORMAT, APPREC_ACKS, refuse_reused_ids=True) as runtime:
         try:
             ingestor = runtime.ingestor
-            runner = web.AppRunner(build_app(ingestor))
+            flow = FlowRecorder.from_masterdata(runtime.metrics, load_masterdata(settings.masterdata_dir))
+            runner = web.AppRunner(build_app(ingestor, flow))
             await runner.setup()
             host, port = settings.web.host, settings.web.plo_port
             await web.TCPSite(runner, host, port).start()
@@ -39,7 +42,9 @@ async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, p
                     loop.add_signal_handler(sig, stop.set)
             tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
             if inbox is not None:
-                drop = DropDirectory(ingestor, inbox, outbox or inbox / "outbox", poll_interval=poll)
+                drop = DropDirectory(
+                    ingestor, inbox, outbox or inbox / "outbox", poll_interval=poll, flow=flow
+                )
                 click.echo(f"plo connector: watching {inbox} (replies in {drop.outbox})")
                 tasks.append(asyncio.create_task(drop.run(stop)))
             await asyncio.gather(*tasks)

@@ -39,6 +39,7 @@ class PloFormat:
             standard=mapped.standard,
             receiver=mapped.receiver,
             unmapped=mapped.unmapped,
+            sent_at=mapped.sent_at,
         )
 
     def to_events(self, payload: bytes, ctx: MappingContext) -> list[Event]:

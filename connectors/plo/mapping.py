@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from lxml import etree
 
@@ -69,6 +70,7 @@ class Mapped:
     standard: str | None = None
     receiver: str | None = None
     unmapped: str | None = None
+    sent_at: datetime | None = None
 
 
 def standard_of(ns: str) -> str | None:
@@ -134,7 +136,15 @@ def map_msghead(root: etree._Element, ctx: MappingContext) -> Mapped:
     receiver = env.receiver.her_id
     if isinstance(drafts, NotMapped):
         return Mapped(
-            env.msg_id, system, env.msg_type, env.sender.her_id, [], standard, receiver, drafts.reason
+            env.msg_id,
+            system,
+            env.msg_type,
+            env.sender.her_id,
+            [],
+            standard,
+            receiver,
+            drafts.reason,
+            env.gen_date,
         )
     origin = Origin(
         system=system,
@@ -147,7 +157,16 @@ def map_msghead(root: etree._Element, ctx: MappingContext) -> Mapped:
     )
     organisation = Organisation(her_id=env.sender.her_id, unit_id=env.sender.unit_her_id)
     events = build_events(origin, drafts, patient=patient, organisation=organisation)
-    return Mapped(env.msg_id, system, env.msg_type, env.sender.her_id, events, standard, receiver)
+    return Mapped(
+        env.msg_id,
+        system,
+        env.msg_type,
+        env.sender.her_id,
+        events,
+        standard,
+        receiver,
+        sent_at=env.gen_date,
+    )
 
 
 def map_epikrise(root: etree._Element, ctx: MappingContext) -> Mapped:
@@ -172,7 +191,15 @@ def map_epikrise(root: etree._Element, ctx: MappingContext) -> Mapped:
     events = build_events(
         origin, [facts.draft], patient=_patient(facts.patient, ctx), organisation=organisation
     )
-    return Mapped(facts.msg_id, system, "EPIKRISE", facts.her_id, events, standard_of(namespace(root)))
+    return Mapped(
+        facts.msg_id,
+        system,
+        "EPIKRISE",
+        facts.her_id,
+        events,
+        standard_of(namespace(root)),
+        sent_at=facts.draft.occurred_at,
+    )
 
 
 def map_apprec(root: etree._Element, ctx: MappingContext) -> Mapped:
@@ -205,7 +232,9 @@ def map_apprec(root: etree._Element, ctx: MappingContext) -> Mapped:
         her_id or facts.sender_id,
         events,
         standard_of(namespace(root)),
+        receiver=facts.receiver_id,
         unmapped=unmapped,
+        sent_at=facts.sent_at,
     )
 
 

@@ -25,7 +25,8 @@ import structlog
 from aiohttp import web
 
 from connectors.common.ingest import Ingestor, IngestResult
-from connectors.plo.apprec_out import reply_for
+from connectors.plo.apprec_out import describe, reply_to
+from connectors.plo.flow import FlowRecorder
 from connectors.plo.xmlsafe import HTTP_MAX_BYTES
 from hub.errors import DeliveryError, ParseError
 
@@ -34,6 +35,7 @@ log = structlog.get_logger(__name__)
 PATH = "/plo"
 XML = "application/xml"
 _INGESTOR: web.AppKey[Ingestor] = web.AppKey("plo_ingestor", Ingestor)
+_FLOW: web.AppKey[FlowRecorder | None] = web.AppKey("plo_flow")
 
 
 def _now() -> datetime:
@@ -51,7 +53,11 @@ async def _receive(request: web.Request) -> web.Response:
     except Exception:  # e.g. schema registry unreachable: transient for the sender, never a positive answer
         log.exception("plo message could not be stored; sender must retry")
         return web.Response(status=503, text="the message could not be stored; try again later\n")
-    reply = reply_for(payload, result.error, now=result.received_at or _now())
+    original = describe(payload)
+    reply = reply_to(original, result.error, now=result.received_at or _now())
+    flow = request.app[_FLOW]
+    if flow is not None:
+        flow.record(original, result)
     if result.ok:
         if reply is None:
             return web.Response(status=204)
@@ -70,10 +76,11 @@ async def _healthz(_request: web.Request) -> web.Response:
     return web.Response(text="ok\n")
 
 
-def build_app(ingestor: Ingestor) -> web.Application:
-    """The aiohttp application serving ``POST /plo``."""
+def build_app(ingestor: Ingestor, flow: FlowRecorder | None = None) -> web.Application:
+    """The aiohttp application serving ``POST /plo`` (``flow``: message-flow statistics, if wanted)."""
     app = web.Application(client_max_size=HTTP_MAX_BYTES)
     app[_INGESTOR] = ingestor
+    app[_FLOW] = flow
     app.router.add_post(PATH, _receive)
     app.router.add_get("/healthz", _healthz)
     return app
@@ -102,6 +109,7 @@ class DropDirectory:
     inbox: Path
     outbox: Path
     poll_interval: float = 1.0
+    flow: FlowRecorder | None = None
 
     @property
     def done(self) -> Path:
@@ -131,7 +139,10 @@ class DropDirectory:
         """Ingest one file, move it and write its AppRec; DeliveryError leaves it in the inbox."""
         payload = await asyncio.to_thread(path.read_bytes)
         result = await self.ingestor.ingest(payload, system=None)
-        reply = reply_for(payload, result.error, now=result.received_at or _now())
+        original = describe(payload)
+        reply = reply_to(original, result.error, now=result.received_at or _now())
+        if self.flow is not None:
+            self.flow.record(original, result)
         if reply is not None:
             _write_atomic(self.outbox / f"{path.stem}.apprec.xml", reply)
         if result.ok:

@@ -49,6 +49,9 @@ class RawMessage(Part):
         default=None,
         description="Canonical event types the message mapped to ([] = none); null = not recorded",
     )
+    sent_at: datetime | None = Field(
+        default=None, description="When the sender says it sent the message (MsgHead GenDate), UTC"
+    )
     unmapped: str | None = Field(
         default=None, description="Why a valid message mapped to no canonical event, when it did not"
     )

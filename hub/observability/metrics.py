@@ -30,8 +30,11 @@ __all__ = [
     "AMBULANCE_RESPONSE_BUCKETS",
     "AMBULANCE_TARGET_SECONDS",
     "LENGTH_OF_STAY_BUCKETS",
+    "MESSAGE_DELAY_BUCKETS",
+    "OTHER",
     "PROCESSING_BUCKETS",
     "AckCode",
+    "FlowOutcome",
     "HubMetrics",
     "UnitLabels",
     "label_value",
@@ -55,6 +58,11 @@ LENGTH_OF_STAY_BUCKETS: tuple[float, ...] = (
     6 * _HOUR, 12 * _HOUR, _DAY, 2 * _DAY, 3 * _DAY, 5 * _DAY, 7 * _DAY, 14 * _DAY, 30 * _DAY, 90 * _DAY,
 )  # fmt: skip
 """Length of stay in seconds; 3 days is the KAD guidance (SA10), 14 days the sykestue limit."""
+
+MESSAGE_DELAY_BUCKETS: tuple[float, ...] = (
+    1.0, 5.0, 15.0, 60.0, 300.0, 900.0, _HOUR, 4 * _HOUR, 12 * _HOUR, _DAY, 2 * _DAY, 7 * _DAY,
+)  # fmt: skip
+"""Seconds from the time a sender says it sent a message (MsgHead GenDate) to the hub's receipt."""
 
 AMBULANCE_TARGET_SECONDS: dict[Area, float] = {Area.TETTSTED: 720.0, Area.RURAL: 1500.0}
 """National target for akutt missions: on scene within 12 min (tettsted) / 25 min (rural) in 90 % of cases."""
@@ -86,6 +94,19 @@ _KOMMUNE_RE = re.compile(r"^\d{4}$")
 _AVVIK_CODE_RE = re.compile(r"^SA\d{2}$")
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+OTHER = "other"
+"""Label value for anything outside the bounded vocabulary (an unknown message type or organisation)."""
+
+
+class FlowOutcome(StrEnum):
+    """What became of a received message (message-flow statistics)."""
+
+    MAPPED = "mapped"  # accepted, mapped to canonical events
+    UNMAPPED = "unmapped"  # accepted (AppRec OK), no canonical event
+    REFUSED = "refused"  # Avvist / negative acknowledgement, dead-lettered
+    RESENT = "resent"  # a re-send of a message already accepted, not written again
 
 
 def label_value(value: str, *, what: str = "label") -> str:
@@ -209,6 +230,21 @@ class HubMetrics:
             "hub_connector_messages_nacked",
             "Messages a connector refused (negative acknowledgement), by source kind and ack code.",
             ["source", "code"],
+            registry=r,
+        )
+        self.message_flow = Counter(
+            "hub_connector_message_flow",
+            "Messages received, by source kind, message type, standard and version, sender and receiver "
+            "organisation (master data: helseforetak id or kommunenummer; unknown: other) and outcome.",
+            ["source", "message_type", "standard", "sender", "receiver", "outcome"],
+            registry=r,
+        )
+        self.message_delay = Histogram(
+            "hub_connector_message_delay_seconds",
+            "Time from the sender's stated send time (MsgHead GenDate) to receipt by the hub, by source "
+            "kind, message type and standard.",
+            ["source", "message_type", "standard"],
+            buckets=MESSAGE_DELAY_BUCKETS,
             registry=r,
         )
         self.connector_ingest_duration = Histogram(
@@ -401,6 +437,36 @@ class HubMetrics:
     def observe_ingest(self, source: SourceKind, seconds: float) -> None:
         """Record the time from receipt to Kafka confirmation of one message of ``source``."""
         self.connector_ingest_duration.labels(source.value).observe(_non_negative(seconds, "seconds"))
+
+    def message_received(
+        self,
+        source: SourceKind,
+        outcome: FlowOutcome,
+        *,
+        message_type: str = OTHER,
+        standard: str = OTHER,
+        sender: str = OTHER,
+        receiver: str = OTHER,
+    ) -> None:
+        """Count one received message in the message-flow statistics (labels from bounded vocabularies)."""
+        self.message_flow.labels(
+            source.value,
+            label_value(message_type, what="message type"),
+            label_value(standard, what="standard"),
+            label_value(sender, what="sender"),
+            label_value(receiver, what="receiver"),
+            outcome.value,
+        ).inc()
+
+    def observe_message_delay(
+        self, source: SourceKind, seconds: float, *, message_type: str = OTHER, standard: str = OTHER
+    ) -> None:
+        """Record the delay from a message's stated send time to its receipt (negative skew counts as 0)."""
+        self.message_delay.labels(
+            source.value,
+            label_value(message_type, what="message type"),
+            label_value(standard, what="standard"),
+        ).observe(max(seconds, 0.0))
 
     # Domain -------------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from opstools import run
 from prometheus_client import CollectorRegistry, generate_latest
 
 from hub.events.enums import AmbulanceHastegrad, Area, SourceKind, UnitKind
-from hub.observability.metrics import AckCode, HubMetrics, UnitLabels
+from hub.observability.metrics import AckCode, FlowOutcome, HubMetrics, UnitLabels
 
 
 def _every_metric_with_a_sample() -> bytes:
@@ -24,6 +24,8 @@ def _every_metric_with_a_sample() -> bytes:
     m.connector_message_acked(SourceKind.HL7V2, AckCode.HL7_AA)
     m.connector_message_nacked(SourceKind.HL7V2, AckCode.HL7_AR)
     m.observe_ingest(SourceKind.HL7V2, 0.002)
+    m.message_received(SourceKind.PLO, FlowOutcome.MAPPED, message_type="LOG_INNLAGT", standard="PLO 1.6")
+    m.observe_message_delay(SourceKind.PLO, 12.5, message_type="LOG_INNLAGT", standard="PLO 1.6")
     m.avvik_was_opened("SA01", "Helsefellesskap Nord-Trøndelag")
     m.avvik_was_resolved("SA01", "Helsefellesskap Nord-Trøndelag")
     m.avvik_was_retracted("SA01", "Helsefellesskap Nord-Trøndelag")
