@@ -2,8 +2,8 @@
 
 The shipped files live in ``hub/masterdata/data``. ``override_dir`` (``HubSettings.masterdata_dir``) may hold
 files with the same names: their rows replace shipped rows with the same key and add new ones
-(key: ``id`` / ``hf_id`` / ``(kommunenummer, valid_from)`` / ``unit_id`` / ``year``; rule overrides per
-helsefellesskap id). This is the only module of the core that touches the file system.
+(key: ``id`` / ``hf_id`` / ``(kommunenummer, valid_from)`` / ``unit_id`` / ``year`` / ``(name, scope)``;
+rule overrides per helsefellesskap id). This is the only module of the core that touches the file system.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hub.masterdata.model import (
     Kommune,
     MasterData,
     OrgCode,
+    Rate,
     RuleOverride,
     Unit,
 )
@@ -87,6 +88,7 @@ def _kommune(row: dict[str, str]) -> Kommune:
         valid_to=_opt_date(row.get("valid_to", "")),
         population=_opt_int(row.get("population", "")),
         population_year=_opt_int(row.get("population_year", "")),
+        population_source=row.get("population_source") or None,
     )
 
 
@@ -124,8 +126,30 @@ def _org_code(row: dict[str, str]) -> OrgCode:
     )
 
 
-def _dognpris(row: dict[str, str]) -> tuple[int, int]:
-    return int(row["year"]), int(row["nok"])
+DOGNPRIS_BASES = frozenset({"official", "assumption"})
+RATE_BASES = frozenset({"sourced", "derived", "assumption"})
+
+
+def _dognpris(row: dict[str, str]) -> tuple[int, int, str]:
+    basis = row.get("basis") or "official"
+    if basis not in DOGNPRIS_BASES:
+        raise ValueError(f"basis must be one of {', '.join(sorted(DOGNPRIS_BASES))}, got {basis!r}")
+    return int(row["year"]), int(row["nok"]), basis
+
+
+def _rate(row: dict[str, str]) -> Rate:
+    if row["basis"] not in RATE_BASES:
+        raise ValueError(f"basis must be one of {', '.join(sorted(RATE_BASES))}, got {row['basis']!r}")
+    if not row.get("source"):
+        raise ValueError(f"rate {row['name']!r} names no source")
+    return Rate(
+        name=row["name"],
+        scope=row.get("scope") or "*",
+        value=float(row["value"]),
+        unit=row.get("unit", ""),
+        basis=row["basis"],
+        source=row["source"],
+    )
 
 
 def _rule_overrides(override_dir: Path | None) -> dict[str, RuleOverride]:
@@ -158,6 +182,7 @@ def load_masterdata(override_dir: Path | None = None) -> MasterData:
     units = _merged("units.csv", override_dir, _unit, lambda u: u.unit_id)
     prices = _merged("dognpris.csv", override_dir, _dognpris, lambda p: p[0])
     orgs = _merged("organisations.csv", override_dir, _org_code, lambda o: (o.system, o.code))
+    rates = _merged("rates.csv", override_dir, _rate, lambda r: (r.name, r.scope))
     known = {h.id for h in helsefellesskap}
     for hf in helseforetak:
         if hf.helsefellesskap_id not in known:
@@ -180,7 +205,9 @@ def load_masterdata(override_dir: Path | None = None) -> MasterData:
         helseforetak={h.hf_id: h for h in helseforetak},
         kommuner=tuple(sorted(kommuner, key=lambda k: (k.kommunenummer, k.valid_from))),
         units={u.unit_id: u for u in units},
-        dognpris=dict(sorted(prices)),
+        dognpris={year: nok for year, nok, _ in sorted(prices)},
+        dognpris_basis={year: basis for year, _, basis in sorted(prices)},
+        rates={(r.name, r.scope): r for r in rates},
         rule_overrides=_rule_overrides(override_dir),
         organisations={(o.system, o.code): o for o in orgs},
     )

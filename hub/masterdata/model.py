@@ -41,6 +41,8 @@ class Kommune:
     valid_to: date | None = None
     population: int | None = None
     population_year: int | None = None
+    population_source: str | None = None
+    """Where ``population`` comes from (a code explained in the ``kommuner.csv`` header)."""
 
     def valid_on(self, day: date) -> bool:
         """True when this row applies on ``day``."""
@@ -64,6 +66,25 @@ class Unit:
     def capacity_is_illustrative(self) -> bool:
         """True when the bed count is a demo value, not a sourced figure."""
         return self.capacity_source.strip().lower() == "illustrative"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A calibration rate of the synthetic region with its provenance (``rates.csv``)."""
+
+    name: str
+    scope: str
+    """A helsefellesskap id, or ``*`` for every helsefellesskap without its own row."""
+    value: float
+    unit: str
+    basis: str
+    """``sourced`` (a published figure), ``derived`` (computed from sourced figures) or ``assumption``."""
+    source: str
+
+    @property
+    def is_assumption(self) -> bool:
+        """True when no published figure stands behind the value."""
+        return self.basis.strip().lower() == "assumption"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +114,10 @@ class MasterData:
     rule_overrides: Mapping[str, RuleOverride] = field(default_factory=dict)
     organisations: Mapping[tuple[str, str], OrgCode] = field(default_factory=dict)
     """Source codes of places, by ``(system, code)`` (``organisations.csv``)."""
+    dognpris_basis: Mapping[int, str] = field(default_factory=dict)
+    """Year -> ``official`` or ``assumption`` (``dognpris.csv``); a year missing here counts as official."""
+    rates: Mapping[tuple[str, str], Rate] = field(default_factory=dict)
+    """Calibration rates of the synthetic region, by ``(name, scope)`` (``rates.csv``)."""
     _by_number: Mapping[str, tuple[Kommune, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +152,20 @@ class MasterData:
         """Sourced population of a kommune, or None (then it must come from configuration)."""
         row = self.kommune(kommunenummer, on)
         return row.population if row else None
+
+    def dognpris_assumed(self, year: int) -> bool:
+        """True when the døgnpris of ``year`` is a configured assumption, not a published figure."""
+        return year in self.dognpris and self.dognpris_basis.get(year, "official") == "assumption"
+
+    def assumed_dognpris_years(self) -> tuple[int, ...]:
+        """Years whose døgnpris is an assumption, sorted."""
+        return tuple(sorted(y for y in self.dognpris if self.dognpris_assumed(y)))
+
+    def rate(self, name: str, helsefellesskap_id: str | None = None) -> Rate | None:
+        """The rate for a helsefellesskap (its own row, else the ``*`` default row), or None."""
+        if helsefellesskap_id is not None and (name, helsefellesskap_id) in self.rates:
+            return self.rates[(name, helsefellesskap_id)]
+        return self.rates.get((name, "*"))
 
     def unit(self, unit_id: str | None) -> Unit | None:
         """The unit with this id, or None."""

@@ -24,15 +24,54 @@ def test_shipped_data_has_19_helsefellesskap_and_versioned_kommuner() -> None:
     assert md.helsefellesskap_for_hf("HNT") == "HF-HNT"
     assert md.dognpris[2014] == 4255
     assert md.dognpris[2024] == 5745
-    assert 2025 not in md.dognpris
+    assert not md.dognpris_assumed(2024)
+    assert md.assumed_dognpris_years() == (2025, 2026)
+    assert md.dognpris[2025] == md.dognpris[2024], "the assumption carries the last official price forward"
 
 
-def test_population_is_never_invented_and_capacities_are_marked() -> None:
-    """No shipped population figure; every shipped capacity is marked illustrative."""
+def test_every_population_names_its_ssb_year_and_source_and_sums_to_the_county() -> None:
+    """Each kommune has an SSB figure with year and source; the old counties' totals match SSB's."""
     md = load_masterdata()
-    assert all(k.population is None for k in md.kommuner)
+    assert all(k.population and k.population_year and k.population_source for k in md.kommuner)
+    assert all((k.population_source or "").startswith("SSB") for k in md.kommuner)
+    finnmark = sum(
+        md.population(k.kommunenummer, date(2024, 6, 1)) or 0
+        for k in md.kommuner_of("HF-FINNMARK", date(2024, 6, 1))
+    )
+    assert finnmark == 76_149  # SSB, Finnmark 1 January 2017
+    hnt = md.kommuner_of("HF-HNT", date(2024, 6, 1))
+    old_nt = sum(k.population or 0 for k in hnt if k.kommunenummer != "1811")
+    assert old_nt == 133_390 - 3_527  # SSB, Nord-Trøndelag 1 January 2012, without Leksvik
+    assert md.population("1811", date(2024, 6, 1)) == 1_592
+
+
+def test_capacities_are_marked_and_rates_name_their_basis() -> None:
+    """Every shipped capacity is marked illustrative; every rate says sourced, derived or assumption."""
+    md = load_masterdata()
     assert all(u.capacity_is_illustrative for u in md.units.values())
     assert md.units["K5601-SYK"].kind is UnitKind.SYKESTUE
+    assert md.rates
+    assert {r.basis for r in md.rates.values()} <= {"sourced", "derived", "assumption"}
+    finnmark = md.rate("frail_stays_per_patient", "HF-FINNMARK")
+    assert finnmark is not None
+    assert finnmark.basis == "derived"
+    assert round(finnmark.value * 863) == 1760
+    fallback = md.rate("frail_stays_per_patient", "HF-HNT")
+    assert fallback is not None
+    assert fallback.is_assumption
+
+
+def test_bad_rate_or_dognpris_basis_is_a_config_error(tmp_path: Path) -> None:
+    """A rate without a source, or a døgnpris basis that is neither official nor assumption, is refused."""
+    (tmp_path / "rates.csv").write_text(
+        "name,scope,value,unit,basis,source\nx,*,1,u,guess,\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError):
+        load_masterdata(tmp_path)
+    (tmp_path / "rates.csv").unlink()
+    (tmp_path / "dognpris.csv").write_text("year,nok,basis\n2027,6000,hope\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_masterdata(tmp_path)
 
 
 def test_override_directory_replaces_and_adds_rows(tmp_path: Path) -> None:
@@ -50,6 +89,7 @@ def test_override_directory_replaces_and_adds_rows(tmp_path: Path) -> None:
     md = load_masterdata(tmp_path)
     assert md.population("5037", date(2024, 6, 1)) == 12345
     assert md.dognpris[2025] == 6000
+    assert not md.dognpris_assumed(2025), "an override row without basis is official"
     assert md.dognpris[2024] == 5745
     book = RuleBook.from_masterdata(md)
     finnmark = book.for_helsefellesskap("HF-FINNMARK")
