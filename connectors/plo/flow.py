@@ -20,7 +20,7 @@ from connectors.plo.apprec_out import Original
 from connectors.plo.mapping import STANDARDS
 from hub.events import SourceKind
 from hub.masterdata import MasterData
-from hub.observability.metrics import OTHER, FlowOutcome, HubMetrics
+from hub.observability.metrics import OTHER, FlowOutcome, HubMetrics, organisation_labels
 
 MESSAGE_TYPES = (
     pasientlogistikk.TYPES
@@ -33,16 +33,6 @@ MESSAGE_TYPES = (
 )
 """Message types counted under their own name (MsgHead Type, code list 8279); any other type is ``other``."""
 STANDARD_LABELS = frozenset({"PLO 1.5", "PLO 1.6", *STANDARDS.values()})
-
-
-def organisation_labels(masterdata: MasterData) -> dict[str, str]:
-    """HER-id -> organisation label (helseforetak id, else kommunenummer) from master data."""
-    labels: dict[str, str] = {}
-    for (system, code), org in masterdata.organisations.items():
-        label = org.hf_id or org.kommunenummer
-        if system == "her" and label:
-            labels[code] = label
-    return labels
 
 
 @dataclass(frozen=True, slots=True)

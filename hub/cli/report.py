@@ -5,25 +5,36 @@ reads the avvik records (by default the latest record of every key on the compac
 topic; with ``--input`` JSON lines of topic records or ``hub evaluate`` output), keeps those of the
 helsefellesskap detected in the period (Europe/Oslo days, both ends inclusive), writes ``report.md``,
 ``avvik.csv`` (one row per avvik), ``summary.csv`` and ``avvik.png`` to ``DIR`` and prints the Markdown.
+
+``hub report flow [--from DAY] [--to DAY] [--raw-input FILE --dlq-input FILE] [--out DIR]`` counts the message
+flow (``hub.report.flow``): accepted messages per type, standard, sender and receiver (mapped or without
+events, delay from GenDate), refused ones per source and reason; prints Markdown, writes flow.md and flow.csv.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import click
+from pydantic import BaseModel
 
 from hub.events.outputs import AvvikRecord
+from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.masterdata import load_masterdata
+from hub.observability.metrics import organisation_labels
 from hub.report.avvik import build_report
 from hub.report.chart import write_chart
 from hub.report.csvout import write_avvik_csv, write_summary_csv
+from hub.report.flow import build_flow_report, render_flow_markdown, write_flow_csv
 from hub.report.inputs import read_avvik_lines
 from hub.report.markdown import render_markdown
 from hub.settings import load_settings
 
 __all__ = ["report"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @click.group("report")
@@ -101,4 +112,82 @@ def avvik(  # noqa: PLR0917 - click passes one parameter per CLI option
     with (out_dir / "summary.csv").open("w", encoding="utf-8", newline="") as out:
         write_summary_csv(result, out)
     write_chart(result, out_dir / "avvik.png")
+    click.echo(markdown, nl=False)
+
+
+def _jsonl(path: Path, model: type[M]) -> list[M]:
+    with path.open(encoding="utf-8") as lines:
+        return [model.model_validate_json(line) for line in lines if line.strip()]
+
+
+@report.command("flow")
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD)."
+)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day, inclusive.")
+@click.option(
+    "--raw-input",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Raw-topic records as JSON lines; default: the five raw topics.",
+)
+@click.option(
+    "--dlq-input",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Dead-letter records as JSON lines; default: the dead-letter topic (none with --raw-input).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for flow.md and flow.csv (created if missing); default: print only.",
+)
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to read each topic.")
+@click.option(
+    "--masterdata-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Override directory for master data (organisation HER-ids).",
+)
+def flow(  # noqa: PLR0917 - click passes one parameter per CLI option
+    start: datetime | None,
+    end: datetime | None,
+    raw_input: Path | None,
+    dlq_input: Path | None,
+    out_dir: Path | None,
+    timeout: float,
+    masterdata_dir: Path | None,
+) -> None:
+    """Message flow of a period: accepted (mapped / no events), refused, delays, per type and organisation."""
+    settings = load_settings()
+    masterdata = load_masterdata(masterdata_dir or settings.masterdata_dir)
+    first, last = _day(start), _day(end)
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter("--to is before --from")
+    raw: list[RawMessage] = []
+    dead: list[DeadLetterRecord] = []
+    if raw_input is not None:
+        raw = _jsonl(raw_input, RawMessage)
+        dead = _jsonl(dlq_input, DeadLetterRecord) if dlq_input is not None else []
+    else:
+        from hub.report.topic import read_topic
+
+        t = settings.topics
+        for topic in (t.raw_hl7v2, t.raw_fhir, t.raw_plo, t.raw_ambulance, t.raw_kpr):
+            raw += [r for _k, r in read_topic(settings, topic, RawMessage, timeout=timeout) if r is not None]
+        if dlq_input is not None:
+            dead = _jsonl(dlq_input, DeadLetterRecord)
+        else:
+            dead = [r for _k, r in read_topic(settings, t.dlq, DeadLetterRecord, timeout=timeout) if r]
+    result = build_flow_report(
+        raw, dead, organisations=organisation_labels(masterdata), start=first, end=last
+    )
+    markdown = render_flow_markdown(result)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "flow.md").write_text(markdown, encoding="utf-8")
+        with (out_dir / "flow.csv").open("w", encoding="utf-8", newline="") as out:
+            write_flow_csv(result, out)
     click.echo(markdown, nl=False)

@@ -20,11 +20,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
 from hub.events.enums import AmbulanceHastegrad, Area, SourceKind, UnitKind
+
+if TYPE_CHECKING:
+    from hub.masterdata import MasterData
 
 __all__ = [
     "AMBULANCE_RESPONSE_BUCKETS",
@@ -38,6 +42,7 @@ __all__ = [
     "HubMetrics",
     "UnitLabels",
     "label_value",
+    "organisation_labels",
 ]
 
 # Buckets ------------------------------------------------------------------------------------------------
@@ -107,6 +112,18 @@ class FlowOutcome(StrEnum):
     UNMAPPED = "unmapped"  # accepted (AppRec OK), no canonical event
     REFUSED = "refused"  # Avvist / negative acknowledgement, dead-lettered
     RESENT = "resent"  # a re-send of a message already accepted, not written again
+
+
+def organisation_labels(masterdata: MasterData) -> dict[str, str]:
+    """HER-id -> the organisation label of message-flow statistics: the helseforetak id of a hospital (unit),
+    else the kommunenummer of a kommune, from master data (``organisations.csv``); unknown HER-ids are
+    :data:`OTHER` for the caller."""
+    labels: dict[str, str] = {}
+    for (system, code), org in masterdata.organisations.items():
+        label = org.hf_id or org.kommunenummer
+        if system == "her" and label:
+            labels[code] = label_value(label, what="organisation")
+    return labels
 
 
 def label_value(value: str, *, what: str = "label") -> str:

@@ -1,25 +1,28 @@
-"""Read the compacted ``samhandling.avvik`` topic from the beginning to its current end: latest per key."""
+"""Read a topic from the beginning to its current end: every record, or (avvik) the latest per key."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
+from pydantic import BaseModel
 
 from hub.errors import ConfigError, InfraError
 from hub.events.outputs import AvvikRecord
 from hub.serde import codec_for
 from hub.settings import HubSettings
 
-__all__ = ["read_avvik_topic"]
+__all__ = ["read_avvik_topic", "read_topic"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _assignment(
-    consumer: Consumer, settings: HubSettings, timeout: float
+    consumer: Consumer, settings: HubSettings, topic: str, timeout: float
 ) -> tuple[list[TopicPartition], dict[int, int]]:
     """Partitions to read from their low watermark, and the offset each must reach (its high watermark)."""
-    topic = settings.topics.avvik
     try:
         metadata = consumer.list_topics(topic, timeout=min(timeout, 15.0))
     except KafkaException as exc:
@@ -37,14 +40,12 @@ def _assignment(
     return assignment, ends
 
 
-def read_avvik_topic(settings: HubSettings, *, timeout: float = 60.0) -> list[AvvikRecord]:
-    """The latest record of every avvik id on the avvik topic (tombstones remove a key).
-
-    Reads each partition from its low to its high watermark as they were when the read started, with a
-    throw-away consumer group that commits nothing.
-    """
-    topic = settings.topics.avvik
-    codec = codec_for(settings, AvvikRecord, topic)
+def read_topic(
+    settings: HubSettings, topic: str, model: type[M], *, timeout: float = 60.0
+) -> list[tuple[str, M | None]]:
+    """Every (key, record) of ``topic`` from its start to its end as it was when the read started (a
+    tombstone gives None), in offset order per partition, with a throw-away group that commits nothing."""
+    codec = codec_for(settings, model, topic)
     consumer = Consumer(
         {
             **settings.kafka.confluent_config(),
@@ -54,8 +55,8 @@ def read_avvik_topic(settings: HubSettings, *, timeout: float = 60.0) -> list[Av
         }
     )
     try:
-        assignment, ends = _assignment(consumer, settings, timeout)
-        latest: dict[str, AvvikRecord] = {}
+        assignment, ends = _assignment(consumer, settings, topic, timeout)
+        records: list[tuple[str, M | None]] = []
         if not assignment:
             return []
         consumer.assign(assignment)
@@ -68,15 +69,22 @@ def read_avvik_topic(settings: HubSettings, *, timeout: float = 60.0) -> list[Av
                 continue
             if msg.error():
                 raise InfraError(f"reading {topic!r}: {msg.error()}")
-            key = (msg.key() or b"").decode()
             value = msg.value()
-            if value:
-                latest[key] = codec.decode(value)
-            else:
-                latest.pop(key, None)
+            records.append(((msg.key() or b"").decode(), codec.decode(value) if value else None))
             partition, offset = msg.partition(), msg.offset()
             if partition in ends and offset is not None and offset + 1 >= ends[partition]:
                 del ends[partition]
-        return list(latest.values())
+        return records
     finally:
         consumer.close()
+
+
+def read_avvik_topic(settings: HubSettings, *, timeout: float = 60.0) -> list[AvvikRecord]:
+    """The latest record of every avvik id on the avvik topic (tombstones remove a key)."""
+    latest: dict[str, AvvikRecord] = {}
+    for key, record in read_topic(settings, settings.topics.avvik, AvvikRecord, timeout=timeout):
+        if record is None:
+            latest.pop(key, None)
+        else:
+            latest[key] = record
+    return list(latest.values())

@@ -11,12 +11,12 @@ from prometheus_client import CollectorRegistry
 
 from connectors.common.ingest import Ingestor
 from connectors.common.sink import MemorySink
-from connectors.plo.flow import FlowRecorder, organisation_labels
+from connectors.plo.flow import FlowRecorder
 from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, DropDirectory, build_app
 from hub.events import SourceKind
 from hub.masterdata import load_masterdata
-from hub.observability.metrics import FlowOutcome, HubMetrics
+from hub.observability.metrics import FlowOutcome, HubMetrics, organisation_labels
 from hub.settings import HubSettings
 from tests.connectors.plo.conftest import sample
 
