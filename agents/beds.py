@@ -1,10 +1,12 @@
-"""Bed accounting per unit for the beds agent: folds bed changes into :class:`hub.domain.BedLedger`.
+"""Bed accounting per unit for the beds agent: each unit's bed segments, folded into a ``BedLedger``.
 
-The table (key: unit id) keeps each unit's change log and capacity as JSON, so a restarted worker rebuilds a
-unit's ledger from its changelog on first use. Records out: a LIVE snapshot after each change, and HOUR, DAY
-and midnight CENSUS snapshots when a change crosses an hour or day boundary (Europe/Oslo days). Metric ids
-are deterministic, so replays overwrite. Prometheus gauges are exported only for units in master data
-(bounded label sets). No faust import here.
+The table (key: unit id) keeps each unit's segments as they were last sent (absolute: start, end, first and
+last in stay; see :mod:`agents.bed_sync`) and its capacity, as JSON; a restarted worker rebuilds a unit's
+ledger from them on first use. A record replaces the unit's copy of its segment and the ledger takes the
+difference, so a record applied twice, or an older one replayed before a newer one, leaves the same counts.
+Records out: a LIVE snapshot after each change, and HOUR, DAY and midnight CENSUS snapshots when a change
+crosses an hour or day boundary (Europe/Oslo days). Metric ids are deterministic, so replays overwrite.
+Prometheus gauges are exported only for units in master data (bounded label sets). No faust import here.
 """
 
 from __future__ import annotations
@@ -14,27 +16,21 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agents.bed_sync import BedSegmentRecord
 from agents.engines import KeyValueTable
-from hub.domain import BedDelta, BedLedger, Movement
+from hub.domain import BedLedger, BedSegment
+from hub.domain.beds import segment_deltas
 from hub.events.enums import UnitKind
-from hub.events.internal import BedChange
 from hub.events.outputs import BedMetricsRecord, MetricPeriod, MetricScope
 from hub.masterdata.model import MasterData
 from hub.observability.metrics import HubMetrics, UnitLabels
 
 OSLO = ZoneInfo("Europe/Oslo")
 KEEP = timedelta(days=400)
+"""Segments that ended this long before the unit's newest change are dropped from the table."""
 
-
-SEEN = 5000
-"""Recent change ids kept per unit to recognise re-delivered changes (at-least-once input)."""
-
-
-def _change_id(change: BedChange) -> str | None:
-    """Deterministic id of a bed delta (segment, movement, reversal, time); None for capacity changes."""
-    if change.delta is None or change.segment_id is None:
-        return None
-    return f"{change.segment_id}|{change.movement}|{int(change.reversal)}|{_epoch(change.at)}|{change.delta}"
+Row = list[Any]
+"""A stored segment: ``[start epoch, end epoch or None, first in stay, last in stay]``."""
 
 
 def _epoch(at: datetime) -> int:
@@ -43,6 +39,17 @@ def _epoch(at: datetime) -> int:
 
 def _oslo_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=OSLO).astimezone(UTC)
+
+
+def _row(rec: BedSegmentRecord) -> Row | None:
+    if not rec.present or rec.start is None:
+        return None
+    return [
+        _epoch(rec.start),
+        None if rec.end is None else _epoch(rec.end),
+        rec.first_in_stay,
+        rec.last_in_stay,
+    ]
 
 
 class BedsProcessor:
@@ -64,14 +71,16 @@ class BedsProcessor:
         if doc is not None:
             return doc
         raw = self.table.get(unit_id.encode())
-        doc = (
-            json.loads(raw)
-            if raw
-            else {"changes": [], "capacity": [], "last": None, "meta": [None, None, None], "seen": []}
-        )
-        doc.setdefault("seen", [])
-        for row in doc["changes"]:
-            self.ledger.apply(self._delta(unit_id, doc["meta"], row))
+        doc = json.loads(raw) if raw else {}
+        if "segments" not in doc:  # new, or kept as deltas before 0.2: rebuilt from the re-sent segments
+            doc = {
+                "segments": {},
+                "capacity": doc.get("capacity", []),
+                "last": None,
+                "meta": [None, None, None],
+            }
+        for sid, row in doc["segments"].items():
+            self.ledger.apply_all(segment_deltas(None, self._segment(unit_id, doc["meta"], sid, row)))
         for valid_from, beds in doc["capacity"]:
             self.ledger.set_capacity(unit_id, beds, date.fromisoformat(valid_from), doc["meta"][0])
         unit = self.masterdata.unit(unit_id)
@@ -81,51 +90,52 @@ class BedsProcessor:
         return doc
 
     @staticmethod
-    def _delta(unit_id: str, meta: list[Any], row: list[Any]) -> BedDelta:
-        at, delta, movement, segment_id, start, reversal = row
-        return BedDelta(
-            unit_id, meta[0], meta[1], meta[2], at, delta, Movement(movement), segment_id, start, reversal
-        )
+    def _segment(unit_id: str, meta: list[Any], segment_id: str, row: Row | None) -> BedSegment | None:
+        if row is None:
+            return None
+        start, end, first, last = row
+        return BedSegment(segment_id, unit_id, meta[0], meta[1], meta[2], start, end, first, last)
 
-    def apply(self, change: BedChange) -> list[BedMetricsRecord]:
-        """Fold one change in; return the snapshot records to publish."""
+    def apply(self, change: BedSegmentRecord) -> list[BedMetricsRecord]:
+        """Fold one record in; return the snapshot records to publish (none when it changed nothing)."""
         unit_id = change.unit_id
         doc = self._unit_doc(unit_id)
         meta = doc["meta"]
         meta[0] = change.unit_kind.value if change.unit_kind else meta[0]
         meta[1] = change.hf or meta[1]
         meta[2] = change.kommunenummer or meta[2]
-        records: list[BedMetricsRecord] = []
-        last = datetime.fromisoformat(doc["last"]) if doc["last"] else None
+        last = datetime.fromtimestamp(doc["last"], UTC) if doc["last"] is not None else None
         if change.capacity is not None and change.capacity_from is not None:
             self.ledger.set_capacity(unit_id, change.capacity, change.capacity_from, meta[0])
             doc["capacity"] = [c for c in doc["capacity"] if c[0] != change.capacity_from.isoformat()]
             doc["capacity"].append([change.capacity_from.isoformat(), change.capacity])
-        change_id = _change_id(change)
-        if change_id is not None and change_id in doc["seen"]:
-            return []  # a re-delivered change (after a crash or rebalance): already counted
-        if change_id is not None:
-            doc["seen"] = [*doc["seen"][-(SEEN - 1) :], change_id]
-        if change.delta is not None and change.movement is not None:
-            row = [
-                _epoch(change.at),
-                change.delta,
-                change.movement,
-                change.segment_id or "",
-                _epoch(change.segment_start or change.at),
-                change.reversal,
-            ]
-            self.ledger.apply(self._delta(unit_id, meta, row))
-            horizon = _epoch(change.at - KEEP)
-            doc["changes"] = [r for r in doc["changes"] if r[0] >= horizon] + [row]
-        if last is not None and change.at > last:
-            records.extend(self._periods(unit_id, meta, last, change.at))
-        if last is None or change.at > last:
-            doc["last"] = change.at.isoformat()
+            at = _oslo_midnight(change.capacity_from)
+        elif change.segment_id is not None:
+            sid = change.segment_id
+            before, after = doc["segments"].get(sid), _row(change)
+            if before == after:
+                return []  # re-delivered or re-sent: the unit already has the segment as it is
+            old = self._segment(unit_id, meta, sid, before)
+            new = self._segment(unit_id, meta, sid, after)
+            self.ledger.apply_all(segment_deltas(old, new))
+            if after is None:
+                doc["segments"].pop(sid, None)
+            else:
+                doc["segments"][sid] = after
+            at = datetime.fromtimestamp(max(t for row in (before, after) if row for t in row[:2] if t), UTC)
+            horizon = _epoch(at - KEEP)
+            doc["segments"] = {k: r for k, r in doc["segments"].items() if r[1] is None or r[1] >= horizon}
+        else:
+            return []
+        records: list[BedMetricsRecord] = []
+        if last is not None and at > last:
+            records.extend(self._periods(unit_id, meta, last, at))
+        if last is None or at > last:
+            doc["last"] = _epoch(at)
         self.table[unit_id.encode()] = json.dumps(doc, separators=(",", ":")).encode()
         # the current count, as of the unit's newest change: a change that arrives after a newer one (patients
         # on other partitions) updates that newest LIVE record instead of writing an older, stale-looking one
-        live_at = change.at if last is None or change.at > last else last
+        live_at = at if last is None or at > last else last
         records.append(self._snapshot(unit_id, meta, MetricPeriod.LIVE, live_at, None))
         return records
 

@@ -1,25 +1,16 @@
-"""Domain objects → the public records on the output topics (and the internal bed-change record)."""
+"""Domain objects → the public records on the output topics (bed records: :mod:`agents.bed_sync`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from hub.domain import AvvikRecord as DomainAvvik
-from hub.domain import BedDelta, CapacitySet, PathwaySummary
-from hub.events.enums import UnitKind
-from hub.events.internal import BedChange
+from hub.domain import PathwaySummary
 from hub.events.outputs import AvvikRecord, AvvikStatus, PathwayStateRecord, Severity
 
 
 def _at(epoch: int | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-def _kind(value: str | None) -> UnitKind | None:
-    try:
-        return UnitKind(value) if value else None
-    except ValueError:
-        return UnitKind.OTHER
 
 
 def avvik_record(rec: DomainAvvik) -> AvvikRecord:
@@ -73,31 +64,4 @@ def pathway_record(summary: PathwaySummary) -> PathwayStateRecord:
         open_avvik=summary.open_avvik,
         updated_at=_at(summary.last_event_at),
         source_ids=list(summary.source_ids),
-    )
-
-
-def bed_change(effect: BedDelta | CapacitySet) -> BedChange:
-    """The internal bed-change record of a bed delta or a capacity change."""
-    if isinstance(effect, CapacitySet):
-        return BedChange(
-            unit_id=effect.unit_id,
-            unit_kind=_kind(effect.unit_kind),
-            hf=effect.hf,
-            kommunenummer=effect.kommunenummer,
-            at=datetime(effect.valid_from.year, effect.valid_from.month, effect.valid_from.day, tzinfo=UTC),
-            capacity=effect.beds,
-            capacity_from=effect.valid_from,
-        )
-    at = datetime.fromtimestamp(effect.at, UTC)
-    return BedChange(
-        unit_id=effect.unit_id,
-        unit_kind=_kind(effect.unit_kind),
-        hf=effect.hf,
-        kommunenummer=effect.kommunenummer,
-        at=at,
-        delta=effect.delta,
-        movement=effect.movement.value,
-        segment_id=effect.segment_id,
-        segment_start=_at(effect.segment_start),
-        reversal=effect.reversal,
     )

@@ -2,16 +2,19 @@
 
 Table values are ``{"p": partition, "s": PathwayState.to_dict()}`` as JSON bytes: the partition is stored so
 the deadline heaps can be rebuilt per partition after a restart or rebalance by one scan of the local table,
-whatever partitioner the producers used. No faust import here.
+whatever partitioner the producers used. ``"w"`` (when present) lists the bed segments the patient withdrew
+from a unit, ``[segment id, unit id]``, most recent last: the state no longer has them, and a restarted
+worker sends those withdrawals again (:func:`agents.bed_sync.restored_records`). No faust import here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 import orjson
 
+from agents.bed_sync import Withdrawal
 from hub.domain import Engine, EngineConfig, PathwayState, RuleBook
 from hub.masterdata.model import MasterData
 
@@ -28,15 +31,27 @@ class KeyValueTable(Protocol):
     def items(self) -> Iterable[tuple[bytes, bytes]]: ...
 
 
-def encode_state(partition: int, state: PathwayState) -> bytes:
-    """Table value of a state."""
-    return orjson.dumps({"p": partition, "s": state.to_dict()})
+KEEP_WITHDRAWALS = 50
+"""Withdrawals remembered per patient (only those after the last commit are ever needed again)."""
+
+
+def encode_state(partition: int, state: PathwayState, withdrawals: Sequence[Withdrawal] = ()) -> bytes:
+    """Table value of a state (and the patient's remembered bed withdrawals)."""
+    value: dict[str, object] = {"p": partition, "s": state.to_dict()}
+    if withdrawals:
+        value["w"] = [list(w) for w in withdrawals]
+    return orjson.dumps(value)
 
 
 def decode_state(value: bytes) -> tuple[int, PathwayState]:
     """(partition, state) of a table value."""
     data = orjson.loads(value)
     return int(data["p"]), PathwayState.from_dict(data["s"])
+
+
+def decode_withdrawals(value: bytes) -> list[Withdrawal]:
+    """The remembered bed withdrawals of a table value."""
+    return [(str(sid), str(unit)) for sid, unit in orjson.loads(value).get("w", [])]
 
 
 class TableStore:
@@ -47,6 +62,7 @@ class TableStore:
         self.partition = partition
         self.loading = False
         self._cache: dict[str, PathwayState] = {}
+        self._withdrawals: dict[str, list[Withdrawal]] = {}
         self._cache_size = cache_size
 
     def get(self, pseudonym: str) -> PathwayState | None:
@@ -58,25 +74,53 @@ class TableStore:
         if raw is None:
             return None
         _, state = decode_state(raw)
-        self._remember(state)
+        self._remember(state, decode_withdrawals(raw))
         return state
 
     def put(self, state: PathwayState) -> None:
         """Store a state (not while rebuilding: the table already has it)."""
-        self._remember(state)
+        self._remember(state, self._withdrawals.get(state.pseudonym, []))
         if not self.loading:
-            self.table[state.pseudonym.encode()] = encode_state(self.partition, state)
+            self._write(state)
+
+    def load(self, state: PathwayState, withdrawals: list[Withdrawal]) -> None:
+        """Cache a state read from the table by a rebuild (not written back)."""
+        self._remember(state, withdrawals)
+
+    def withdrawals(self, pseudonym: str) -> list[Withdrawal]:
+        """The bed withdrawals remembered for a patient, oldest first."""
+        if pseudonym not in self._cache:
+            self.get(pseudonym)
+        return list(self._withdrawals.get(pseudonym, []))
+
+    def note_withdrawals(self, pseudonym: str, places: list[Withdrawal]) -> None:
+        """Remember that the patient's segments left these units, with the state in the table (one write)."""
+        state = self.get(pseudonym)
+        if state is None or not places:
+            return
+        kept = [w for w in self._withdrawals.get(pseudonym, []) if w not in places] + places
+        self._withdrawals[pseudonym] = kept[-KEEP_WITHDRAWALS:]
+        self._write(state)
 
     def delete(self, pseudonym: str) -> None:
         """Forget a patient."""
         self._cache.pop(pseudonym, None)
+        self._withdrawals.pop(pseudonym, None)
         if self.table.get(pseudonym.encode()) is not None:
             del self.table[pseudonym.encode()]
 
-    def _remember(self, state: PathwayState) -> None:
+    def _write(self, state: PathwayState) -> None:
+        withdrawals = self._withdrawals.get(state.pseudonym, ())
+        self.table[state.pseudonym.encode()] = encode_state(self.partition, state, withdrawals)
+
+    def _remember(self, state: PathwayState, withdrawals: list[Withdrawal]) -> None:
         if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)))
+            evicted = next(iter(self._cache))
+            self._cache.pop(evicted)
+            self._withdrawals.pop(evicted, None)
         self._cache[state.pseudonym] = state
+        if withdrawals:
+            self._withdrawals[state.pseudonym] = withdrawals
 
 
 class EngineSet:
@@ -128,12 +172,19 @@ class EngineSet:
             store.loading = True
             try:
                 engine.register(state)
-                store.put(state)  # cached for the hot path; not written back while loading
+                store.load(state, decode_withdrawals(value))  # cached for the hot path; not written back
             finally:
                 store.loading = False
             self._restored.setdefault(partition, []).append(state.pseudonym)
         fresh.setdefault(wanted, self._new(wanted))
         self._engines.update(fresh)
+
+    def store(self, partition: int) -> TableStore:
+        """The table store of ``partition``'s engine."""
+        store = self.engine(partition).store
+        if not isinstance(store, TableStore):  # pragma: no cover - _new always makes one
+            raise TypeError("engine without a TableStore")
+        return store
 
     def __iter__(self) -> Iterator[tuple[int, Engine]]:
         return iter(list(self._engines.items()))

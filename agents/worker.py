@@ -29,8 +29,9 @@ from mode import CrashingSupervisor
 from prometheus_client import CollectorRegistry
 
 from agents.app import WorkerOptions, make_faust_app, new_metrics
+from agents.bed_sync import BedSegmentRecord, capacity_record, restored_records, segment_records
 from agents.beds import BedsProcessor
-from agents.convert import avvik_record, bed_change, pathway_record
+from agents.convert import avvik_record, pathway_record
 from agents.engines import EngineSet, decode_state
 from agents.internals import committed_offsets
 from agents.normaliser import Normaliser
@@ -38,12 +39,21 @@ from agents.observe import PipelineObserver
 from agents.ordering import OffsetGuard, Verdict
 from agents.rejections import RejectionJoiner, link_for
 from agents.web import is_ready, register_views
-from hub.domain import AvvikUpsert, BedDelta, CapacitySet, EngineConfig, PathwayChanged, RuleBook
+from hub.domain import (
+    AvvikUpsert,
+    BedDelta,
+    BedSegment,
+    CapacitySet,
+    EngineConfig,
+    PathwayChanged,
+    PathwayState,
+    RuleBook,
+)
 from hub.domain.effects import Effect
 from hub.domain.facts import REJECTABLE
 from hub.errors import SerdeError
 from hub.events import Event, EventType, SourceKind
-from hub.events.internal import BedChange, RejectionJoin, Tick
+from hub.events.internal import RejectionJoin, Tick
 from hub.events.outputs import AvvikRecord, AvvikStatus, BedMetricsRecord, PathwayStateRecord
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
@@ -128,7 +138,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     )
     metrics_codec: TopicCodec[BedMetricsRecord] = codec_for(settings, BedMetricsRecord, topics.beds_metrics)
     tick_codec = SingleObjectCodec(Tick)
-    bed_codec = SingleObjectCodec(BedChange)
+    bed_codec = SingleObjectCodec(BedSegmentRecord)
     join_codec = SingleObjectCodec(RejectionJoin)
     joiner = RejectionJoiner(joins_table)
 
@@ -188,8 +198,26 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             metrics.observe_processing(topic, time.perf_counter() - started)
             bump("normalised", len(result.events))
 
-    async def publish(event: faust.EventT[bytes], effects: list[Effect], *, count: bool = True) -> None:
-        """Send effects to their topics; ``count=False`` for re-emitted outputs (no counter increments)."""
+    async def send_beds(event: faust.EventT[bytes], records: list[BedSegmentRecord]) -> None:
+        for rec in records:
+            await event.send(beds_topic, key=rec.unit_id.encode(), value=bed_codec.encode(rec))
+        bump("bed_changes", len(records))
+
+    async def publish(
+        event: faust.EventT[bytes], effects: list[Effect], partition: int, *, count: bool = True
+    ) -> None:
+        """Send effects to their topics; ``count=False`` for re-emitted outputs (no counter increments).
+
+        Bed deltas only say which segments changed: each changed segment is sent as it is now
+        (:mod:`agents.bed_sync`), and the patient's table value remembers the withdrawals among them.
+        """
+        store = engines.store(partition)
+        deltas = [effect for effect in effects if isinstance(effect, BedDelta)]
+        if deltas:
+            records, gone = segment_records(deltas, lambda p: _segments(store.get(p)))
+            for pseudonym, places in gone.items():
+                store.note_withdrawals(pseudonym, places)
+            await send_beds(event, records)
         for effect in effects:
             if isinstance(effect, AvvikUpsert):
                 rec = avvik_record(effect.record)
@@ -214,10 +242,8 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                     await event.send(state_topic, key=srec.pseudonym.encode(), value=state_codec.encode(srec))
                     observer.on_state(srec, srec.pseudonym)
                 bump("states")
-            elif isinstance(effect, BedDelta | CapacitySet):
-                change = bed_change(effect)
-                await event.send(beds_topic, key=change.unit_id.encode(), value=bed_codec.encode(change))
-                bump("bed_changes")
+            elif isinstance(effect, CapacitySet):
+                await send_beds(event, [capacity_record(effect)])
 
     async def in_order(stream: faust.StreamT[bytes], event: faust.EventT[bytes]) -> bool:
         """True to process ``event`` now (see :mod:`agents.ordering`). A repeat is acked and skipped; a record
@@ -277,11 +303,14 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         engine = engines.engine(message.partition)
         restored = engines.take_restored(message.partition)
         if restored:  # after a restart the table may be ahead of the outputs: re-emit them (idempotent)
+            store = engines.store(message.partition)
             for pseudonym in restored:
-                await publish(event, engine.snapshot(pseudonym), count=False)
+                await publish(event, engine.snapshot(pseudonym), message.partition, count=False)
+                segments = _segments(store.get(pseudonym))
+                await send_beds(event, restored_records(segments, store.withdrawals(pseudonym)))
             log.info("outputs re-emitted after restore", partition=message.partition, patients=len(restored))
         if message.topic == ticks_name:
-            await publish(event, engine.advance(tick_codec.decode(event.value).now))
+            await publish(event, engine.advance(tick_codec.decode(event.value).now), message.partition)
             return
         metrics.message_consumed(message.topic)
         try:
@@ -310,7 +339,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         effects += engine.advance(mark)
         bump("events")
         metrics.observe_processing(message.topic, time.perf_counter() - started)
-        await publish(event, effects)
+        await publish(event, effects, message.partition)
 
     async def in_offset_order(
         stream: faust.StreamT[bytes], guarded: set[str]
@@ -332,7 +361,11 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     @app.agent(beds_topic, name="beds", supervisor_strategy=CrashingSupervisor)
     async def beds_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in in_offset_order(stream, {beds_name}):
-            change = bed_codec.decode(event.value)
+            try:
+                change = bed_codec.decode(event.value)
+            except SerdeError as exc:  # a bed delta of an older version: re-sent as segments after restore
+                log.warning("bed record skipped", error=str(exc), offset=event.message.offset)
+                continue
             for rec in beds.apply(change):
                 await event.send(metrics_topic, key=rec.metric_id.encode(), value=metrics_codec.encode(rec))
                 try:
@@ -381,6 +414,10 @@ def _committed_offset(app: faust.App, tp: Any) -> int | None:
     """
     offset = committed_offsets(app.consumer).get(tp)
     return offset if isinstance(offset, int) else None
+
+
+def _segments(state: PathwayState | None) -> dict[str, BedSegment]:
+    return {} if state is None else state.segments
 
 
 def _pathway_dead_letter(sealer: Sealer, data: bytes, reason: str, code: str = "serde") -> DeadLetterRecord:

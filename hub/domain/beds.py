@@ -5,6 +5,11 @@ episodes and publishes the difference to what it published before as :class:`Bed
 event time; a retraction publishes the reverse deltas with ``reversal=True``). :class:`BedLedger` folds deltas
 into per-unit figures. Folding is commutative (sums of signed deltas), so the ledger ends up the same
 whatever order deltas arrive in, and a cancelled admission leaves no trace.
+
+Across the worker's topics the deltas are only a signal of *which* segments changed (each names its
+segment and ``owner``, the patient's pseudonym): the worker sends the segment's current, absolute state
+(:func:`segment_deltas` turns a change of that state back into deltas for the ledger), so a record delivered
+twice, or sent again after a crash, cannot count a bed twice or lose one.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ class BedSegment:
     end: int | None
     first_in_stay: bool
     last_in_stay: bool
+    owner: str | None = None
+    """The patient's pseudonym (so a change of the segment can be traced to the patient's state); None in
+    segments stored before it was recorded."""
 
     def to_list(self) -> list[Any]:
         """Compact JSON-able form."""
@@ -59,12 +67,16 @@ class BedSegment:
             self.end,
             self.first_in_stay,
             self.last_in_stay,
+            self.owner,
         ]
 
     @classmethod
     def from_list(cls, row: list[Any]) -> BedSegment:
-        """Inverse of :meth:`to_list`."""
-        return cls(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]), bool(row[8]))
+        """Inverse of :meth:`to_list` (also of the older form without the owner)."""
+        owner = row[9] if len(row) > 9 else None
+        return cls(
+            row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]), bool(row[8]), owner
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,9 @@ class BedDelta:
     segment_id: str
     segment_start: int
     reversal: bool = False
+    owner: str | None = None
+    """Pseudonym of the patient whose segment changed (never published: it tells the worker whose current
+    segments to send)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -116,6 +131,7 @@ def derive_segments(pseudonym: str, eps: Episodes) -> dict[str, BedSegment]:
                 end=end,
                 first_in_stay=i == 0,
                 last_in_stay=last,
+                owner=pseudonym,
             )
             result[seg.segment_id] = seg
     for kad in eps.kad.values():
@@ -132,6 +148,7 @@ def derive_segments(pseudonym: str, eps: Episodes) -> dict[str, BedSegment]:
             end=kad.end,
             first_in_stay=True,
             last_in_stay=True,
+            owner=pseudonym,
         )
         result[seg.segment_id] = seg
     return result
@@ -150,6 +167,7 @@ def _arrive(seg: BedSegment, sign: int, reversal: bool) -> BedDelta:
         seg.segment_id,
         seg.start,
         reversal,
+        seg.owner,
     )
 
 
@@ -166,6 +184,7 @@ def _leave(seg: BedSegment, end: int, sign: int, reversal: bool, last: bool) -> 
         seg.segment_id,
         seg.start,
         reversal,
+        seg.owner,
     )
 
 
@@ -174,7 +193,7 @@ def diff_segments(old: dict[str, BedSegment], new: dict[str, BedSegment]) -> lis
     deltas: list[BedDelta] = []
     for sid in sorted(old.keys() | new.keys()):
         before, after = old.get(sid), new.get(sid)
-        if before == after:
+        if before == after or (before is not None and after is not None and _same_place(before, after)):
             continue
         if before is not None and (
             after is None or (before.unit_id, before.start) != (after.unit_id, after.start)
@@ -196,6 +215,18 @@ def diff_segments(old: dict[str, BedSegment], new: dict[str, BedSegment]) -> lis
             if after.end is not None:
                 deltas.append(_leave(after, after.end, +1, False, after.last_in_stay))
     return deltas
+
+
+def _same_place(before: BedSegment, after: BedSegment) -> bool:
+    """Equal but for the owner (a segment stored before owners were recorded): nothing to publish."""
+    return before.to_list()[:9] == after.to_list()[:9]
+
+
+def segment_deltas(before: BedSegment | None, after: BedSegment | None) -> list[BedDelta]:
+    """Deltas that turn one segment's state ``before`` into ``after`` (None: not in the unit)."""
+    old = {} if before is None else {before.segment_id: before}
+    new = {} if after is None else {after.segment_id: after}
+    return diff_segments(old, new)
 
 
 @dataclass(slots=True)

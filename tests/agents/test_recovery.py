@@ -1,4 +1,5 @@
-"""Crash recovery and scale-out: outputs equal those of an uninterrupted single worker, compared by key."""
+"""Crash recovery and scale-out: outputs equal those of an uninterrupted single worker, compared by key:
+avvik, pathway states and each unit's current bed count (0 lost, 0 counted twice)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.events import Event
-from hub.events.outputs import AvvikRecord, PathwayStateRecord
+from hub.events.outputs import AvvikRecord, BedMetricsRecord, MetricPeriod, PathwayStateRecord
 from hub.masterdata import load_masterdata
 from hub.settings import HubSettings
 from hub.synth.generator import SynthConfig, generate
@@ -44,12 +45,27 @@ def _load(settings: HubSettings, events: list[Event]) -> None:
         produce_events(settings, [event], partition=partition)
 
 
-def _outputs(settings: HubSettings, worker: WorkerProcess) -> tuple[dict[str, object], dict[str, object]]:
-    """The latest avvik and state per key, once ``worker`` has committed all of the events topic."""
-    wait_caught_up(settings, worker.app_id, [settings.topics.events])
+Outputs = tuple[dict[str, object], dict[str, object]]
+
+
+def _outputs(settings: HubSettings, worker: WorkerProcess) -> Outputs:
+    """The latest avvik and state per key, and (under the key ``beds:<unit>``, with the states) each unit's
+    newest LIVE bed count, once ``worker`` has committed all of the events and internal beds topics."""
+    wait_caught_up(settings, worker.app_id, [settings.topics.events, f"{worker.app_id}.internal.beds"])
     avvik = read_latest(settings, settings.topics.avvik, AvvikRecord, timeout=60, quiet=3)
-    states = read_latest(settings, settings.topics.pathway_state, PathwayStateRecord, timeout=60, quiet=3)
-    return dict(avvik), dict(states)
+    states: dict[str, object] = dict(
+        read_latest(settings, settings.topics.pathway_state, PathwayStateRecord, timeout=60, quiet=3)
+    )
+    live: dict[str, BedMetricsRecord] = {}
+    for rec in read_latest(
+        settings, settings.topics.beds_metrics, BedMetricsRecord, timeout=60, quiet=3
+    ).values():
+        if rec is not None and rec.period is MetricPeriod.LIVE:
+            newest = live.get(rec.scope_id)
+            if newest is None or rec.period_start > newest.period_start:
+                live[rec.scope_id] = rec
+    states.update({f"beds:{unit}": (rec.period_start, rec.occupied) for unit, rec in live.items()})
+    return dict(avvik), states
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +84,7 @@ def reference(
         worker.stop()
     assert len(avvik) > 50, "the synthetic input should raise avvik"
     assert len(states) > 100
+    assert sum(1 for key in states if key.startswith("beds:")) > 3, "the input should occupy beds"
     return avvik, states
 
 
