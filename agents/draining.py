@@ -32,13 +32,15 @@ class DrainingProducerBuffer(ProducerBuffer):
     empty buffer could then wait for ever. Messages leave the buffer in order (one queue, one sender task), so
     counting the messages put and the messages handed on is enough. A message taken off the queue counts as
     handed on only when ``_send_pending`` returns: the driver's flush, which follows, can only wait for
-    messages it has been given.
+    messages it has been given. A send that raised is never counted: the flush, and so the commit, fails.
     """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.enqueued = 0
         self.handed_on = 0
+        self.failed: BaseException | None = None
+        """Why a message could not be handed on; every later flush raises (no commit may pass it)."""
 
     def put(self, fut: FutureMessage) -> None:
         """Add a message to the buffer (counted, for :meth:`flush`)."""
@@ -46,15 +48,25 @@ class DrainingProducerBuffer(ProducerBuffer):
         super().put(fut)
 
     async def _send_pending(self, fut: FutureMessage) -> None:
+        # counted only when the driver took the message: a send that raised was not handed on
         try:
             await super()._send_pending(fut)
-        finally:
-            self.handed_on += 1
+        except BaseException as exc:
+            self.failed = exc
+            self.message_sent.set()  # wake a waiting flush, which raises
+            raise
+        self.handed_on += 1
 
     async def flush(self) -> None:
-        """Wait until every message put before this call was handed on (raises if the buffer stops first)."""
+        """Wait until every message put before this call was handed on; raise if one cannot be (a send
+        raised) or the buffer stops first."""
         target = self.enqueued
         while self.handed_on < target:
+            if self.failed is not None:
+                waiting = target - self.handed_on
+                raise RuntimeError(
+                    f"cannot flush: a buffered message was not handed on ({self.failed!r}); {waiting} waiting"
+                ) from self.failed
             if self.state != "running":
                 waiting = target - self.handed_on
                 raise RuntimeError(f"cannot flush: producer buffer is {self.state} with {waiting} messages")

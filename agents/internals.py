@@ -20,6 +20,8 @@ offset_to)``, called by the fetch loop
 ``App._leader_assignor._leader_topic_name``   :mod:`agents.startup` creates that topic before the start
 ``stores.rocksdb.Store.offset_key``/          :mod:`agents.local_state` reads each table partition's
 ``partition_path``                            applied changelog offset
+``Consumer`` commits: attached outputs, then  the commit order written down in :class:`agents.app.HubApp`
+``producer.flush()``, then the offsets
 ==========================================  ======================================================
 """
 
@@ -84,6 +86,8 @@ def class_problems() -> list[str]:
         _coroutine(Consumer, "_add_gap", ("tp", "offset_from", "offset_to")),
         _calls(Consumer, "await self._add_gap(", "gap acks are refused there"),
         _calls(Consumer.__init__, "self._committed_offset", "the offset guard starts at it"),
+        _calls(Consumer, "await self._handle_attached(commit_offsets)", "outputs go out before a commit"),
+        _calls(Consumer, "await self.app.producer.flush()", "changelogs are flushed before a commit"),
         None if hasattr(TableManager, "recovery") else "TableManager.recovery is gone",
         None if isinstance(getattr(RocksStore, "offset_key", None), bytes) else "Store.offset_key is gone",
         _method(RocksStore, "partition_path"),

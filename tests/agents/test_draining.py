@@ -87,6 +87,26 @@ async def test_flush_is_a_barrier_not_a_wait_for_an_empty_buffer() -> None:
         await _discard_and_stop(buffer)
 
 
+async def test_a_send_that_raised_is_not_counted_as_handed_on() -> None:
+    """A message whose send raised never reached the driver: the flush before a commit must fail, not return
+    as if the changelog record were on its way."""
+
+    class Failing(DrainingProducerBuffer):
+        async def _publish(self, fut: Any) -> None:
+            raise ConnectionError("broker gone")
+
+    buffer: Any = Failing()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    await buffer.start()
+    try:
+        buffer.put(_message(buffer))
+        with pytest.raises(RuntimeError, match="not handed on"):
+            await asyncio.wait_for(buffer.flush(), timeout=5)
+        assert buffer.handed_on == 0
+    finally:
+        await _discard_and_stop(buffer)
+
+
 async def test_faust_buffer_alone_returns_with_messages_still_buffered() -> None:
     """Why the draining buffer exists: if this starts failing, faust fixed its flush and ours can go."""
     left, sent = await _flush_three(ProducerBuffer)
