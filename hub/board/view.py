@@ -65,15 +65,18 @@ class BoardNames:
     kommuner: Mapping[str, str] = field(default_factory=dict)
     helsefellesskap: Mapping[str, str] = field(default_factory=dict)
     units: Mapping[str, UnitInfo] = field(default_factory=dict)
+    assumed_dognpris_years: tuple[int, ...] = ()
+    """Years whose døgnpris is a configured assumption (``dognpris.csv`` basis), not a published figure."""
 
     @classmethod
     def from_masterdata(cls, data: MasterData) -> BoardNames:
-        """Names of kommuner (newest row per number), helsefellesskap and units."""
+        """Names of kommuner (newest row per number), helsefellesskap and units; assumed døgnpris years."""
         kommuner = {row.kommunenummer: row.name for row in sorted(data.kommuner, key=lambda r: r.valid_from)}
         return cls(
             kommuner=kommuner,
             helsefellesskap={key: hf.name for key, hf in data.helsefellesskap.items()},
             units={key: UnitInfo(u.name, u.kind, u.beds) for key, u in data.units.items()},
+            assumed_dognpris_years=data.assumed_dognpris_years(),
         )
 
 
@@ -109,6 +112,8 @@ class BoardState:
         self._unit_history: dict[str, StepSeries[tuple[int, int | None]]] = {}
         self._kommune_live: dict[str, BedMetricsRecord] = {}
         self._pathways: dict[str, StepSeries[tuple[str, str | None]]] = {}
+        self._waiting_since: dict[str, tuple[datetime, str | None]] = {}
+        """Pseudonym -> (utskrivningsklar since, oppholdskommune) of patients waiting now (never shown)."""
         self._ambulance = AmbulanceResponses(mission_limit)
         self._earliest: datetime | None = None
         self._watermark: datetime | None = None
@@ -160,6 +165,10 @@ class BoardState:
         self._seen(record.updated_at)
         series = self._pathways.setdefault(record.pseudonym, StepSeries(8))
         series.add(at, (record.phase, record.oppholdskommune))
+        if record.phase == WAITING_PHASE and record.utskrivningsklar_since is not None:
+            self._waiting_since[record.pseudonym] = (record.utskrivningsklar_since, record.oppholdskommune)
+        else:
+            self._waiting_since.pop(record.pseudonym, None)
 
     def apply_event(self, event: Event) -> None:
         """Pair ambulance mission events (:mod:`hub.board.ambulance`); every event advances event time."""
@@ -173,6 +182,7 @@ class BoardState:
 
     def remove_pathway(self, pseudonym: str) -> None:
         """Forget a patient's pathway (a tombstone on the compacted topic)."""
+        self._waiting_since.pop(pseudonym, None)
         if self._pathways.pop(pseudonym, None) is not None:
             self.version += 1
 
@@ -196,7 +206,8 @@ class BoardState:
         """The JSON-able view model as of ``now`` (see the module docstring for the reference time)."""
         reference, is_history = reference_time(now, self._watermark)
         units = self._unit_rows()
-        kommuner = self._kommune_rows()
+        waits = self._waiting_list(reference)
+        kommuner = self._kommune_rows(waits)
         avvik = self._avvik_view(reference)
         ambulance = self._ambulance.view(reference)
         occupied = sum(u["occupied"] for u in units if u["capacity"])
@@ -221,6 +232,9 @@ class BoardState:
             "unit_groups": self._group(units),
             "kommuner": kommuner[:KOMMUNE_LIMIT],
             "kommuner_total": len(kommuner),
+            "waiting_list": waits[:LIST_LIMIT],
+            "waiting_total": len(waits),
+            "dognpris": self._dognpris_view(reference),
             "avvik": avvik,
             "ambulance": ambulance,
             "sparklines": self._sparklines(reference),
@@ -278,7 +292,40 @@ class BoardState:
                 waiting[latest[1] or UNKNOWN_KOMMUNE] += 1
         return waiting
 
-    def _kommune_rows(self) -> list[dict[str, Any]]:
+    def _waiting_list(self, reference: datetime) -> list[dict[str, Any]]:
+        """How long each utskrivningsklar patient has waited, longest first: kommune and hours only."""
+        rows: list[dict[str, Any]] = []
+        for since, kommune in self._waiting_since.values():
+            key = kommune or UNKNOWN_KOMMUNE
+            rows.append(
+                {
+                    "kommune": key,
+                    "name": self.names.kommuner.get(key, "Ukjent kommune" if key == UNKNOWN_KOMMUNE else key),
+                    "since": _iso(since),
+                    "hours": round(max(0.0, (reference - since).total_seconds() / 3600), 1),
+                }
+            )
+        rows.sort(key=lambda r: (-r["hours"], r["kommune"]))
+        return rows
+
+    def _dognpris_view(self, reference: datetime) -> dict[str, Any]:
+        """Which years' døgnpris are assumptions, and whether the amounts shown use one."""
+        assumed = self.names.assumed_dognpris_years
+        years = {reference.year} | {r.detected_at.year for r in self._avvik.values() if r.code == "SA05"}
+        used = sorted(y for y in years if y in assumed)
+        label = None
+        if used:
+            label = (
+                "Antatt døgnpris for "
+                + ", ".join(str(y) for y in used)
+                + " (siste offisielle pris videreført)"
+            )
+        return {"assumed_years": list(assumed), "applies": bool(used), "label": label}
+
+    def _kommune_rows(self, waits: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        longest: dict[str, float] = {}
+        for row in waits or []:
+            longest[row["kommune"]] = max(longest.get(row["kommune"], 0.0), row["hours"])
         waiting = self._waiting_now()
         days: Counter[str] = Counter()
         nok: dict[str, float] = {}
@@ -305,6 +352,7 @@ class BoardState:
                         kommune, "Ukjent kommune" if kommune == UNKNOWN_KOMMUNE else kommune
                     ),
                     "waiting": row_waiting,
+                    "longest_wait_hours": longest.get(kommune),
                     "overliggedogn": row_days,
                     "betalingsplikt_nok": round(row_nok, 2),
                     "open_avvik": open_avvik[kommune],

@@ -155,6 +155,7 @@ def test_waiting_per_kommune_with_overliggedogn_and_betalingsplikt() -> None:
         "kommune": "5006",
         "name": "Steinkjer",
         "waiting": 2,
+        "longest_wait_hours": 24.0,  # p1, utskrivningsklar since a day
         "overliggedogn": 3,
         "betalingsplikt_nok": 17235.0,
         "open_avvik": 1,

@@ -42,6 +42,12 @@
   const fmt = (n) => (n === null || n === undefined ? "–" : nf.format(n));
   const fmtPct = (share) => (share === null || share === undefined ? "–" : pct.format(share));
   const fmtMin = (m) => (m === null || m === undefined ? "–" : `${nf1.format(m)} min`);
+  const fmtWait = (h) => {
+    if (h === null || h === undefined) return "–";
+    const days = Math.floor(h / 24);
+    const hours = Math.floor(h - days * 24);
+    return days ? `${days} d ${hours} t` : `${hours} t`;
+  };
 
   function level(share) {
     if (share === null || share === undefined) return "none";
@@ -159,6 +165,9 @@
     $("kpi-waiting").textContent = fmt(t.waiting);
     $("kpi-overligg").textContent = fmt(t.overliggedogn);
     $("kpi-betaling").textContent = kr.format(t.betalingsplikt_nok);
+    const dp = s.dognpris || {};
+    $("kpi-dognpris").hidden = !dp.applies;
+    $("kpi-dognpris").textContent = dp.applies ? dp.label : "";
     $("kpi-avvik").textContent = fmt(t.open_avvik);
     $("kpi-avvik").className = t.open_avvik ? "lvl-bad" : "lvl-ok";
     $("kpi-resolved").textContent = fmt(s.avvik.resolved_count);
@@ -226,12 +235,28 @@
           "tr",
           { "data-kommune": k.kommune },
           el("td", {}, k.name, k.name !== k.kommune ? el("small", {}, k.kommune) : null),
-          el("td", { class: "num" }, wb, el("span", { "data-testid": "kommune-waiting" }, fmt(k.waiting))),
+          el("td", { class: "num" }, wb, el("span", { "data-testid": "kommune-waiting" }, fmt(k.waiting)),
+            k.longest_wait_hours !== null && k.longest_wait_hours !== undefined
+              ? el("small", { "data-testid": "kommune-longest-wait" }, `lengst ${fmtWait(k.longest_wait_hours)}`) : null),
           el("td", { class: "num" }, fmt(k.overliggedogn)),
           el("td", { class: "num" }, kr.format(k.betalingsplikt_nok)),
           el("td", { class: "num" }, fmt(k.open_avvik)),
         );
       }),
+    );
+  }
+
+  function renderWaiting(s) {
+    const list = $("waiting-list");
+    const rows = s.waiting_list || [];
+    if (!rows.length) {
+      list.replaceChildren(el("li", { class: "empty" }, "Ingen venter nå"));
+      return;
+    }
+    const more = (s.waiting_total || rows.length) - rows.length;
+    list.replaceChildren(
+      ...rows.map((w) => el("li", { "data-testid": "waiting-item" }, el("span", { class: "num" }, fmtWait(w.hours)), " ", w.name)),
+      ...(more > 0 ? [el("li", { class: "empty" }, `og ${fmt(more)} til`)] : []),
     );
   }
 
@@ -301,6 +326,7 @@
     renderKpis(s);
     renderBeds(s);
     renderKommuner(s);
+    renderWaiting(s);
     renderAvvik(s);
     renderAmbulance(s);
     document.body.dataset.version = String(s.version);
