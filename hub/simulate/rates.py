@@ -1,10 +1,13 @@
-"""How many synthetic events a simulated day holds, from population where master data gives it.
+"""Events per day for the count-based generator (used only when the calibrated region cannot be built).
+
+The simulator's default is :mod:`hub.synth.region`: patients per year from population and ``rates.csv``
+(sourced, derived or assumption, each row says). This module is the fallback when a helsefellesskap has no
+population or a rate is missing, and for ``--events-per-day``.
 
 DESIGN §6: KAD ≈ 6 admissions per 1 000 inhabitants a year (32 957 admissions in 2022 / ~5.5 M). In
 :mod:`hub.synth` about 0.24 KAD stays start per patient (18 % of patients go straight to KAD, ~8 % of the
 others after a hospital stay) and a patient makes ~8 events, so events/day = population × 6/1000/365 / 0.24
-× 8. Master data ships no sourced population yet, so the fallback below is used until
-``population`` is filled in (DESIGN §7: no invented figures).
+× 8. Without population the fallback below is used (DESIGN §7: no invented figures).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from hub.simulate.rates import events_per_day
 from hub.simulate.senders import HttpSender, MllpSender, RetryPolicy, Sender, deliver
 from hub.simulate.stats import SimStats
 from hub.synth import SynthConfig, generate
+from hub.synth.region import generate_region, region_rates
 
 log = structlog.get_logger(__name__)
 UNBOUNDED_SPAN_DAYS = 3650
@@ -50,7 +51,12 @@ class SimOptions:
     duration: timedelta | None = None
     """Stop when the simulated clock passes start + duration."""
     events_per_day: float | None = None
-    """Synthetic canonical events per simulated day (default: from population, see :mod:`rates`)."""
+    """Synthetic canonical events per simulated day. Default: the region calibrated to population and
+    ``rates.csv`` (:mod:`hub.synth.region`); without population or rates, :func:`rates.events_per_day`."""
+    census_days: int = 0
+    """Start from a census (calibrated region only): the stays of the ``census_days`` before ``start`` still
+    open at ``start`` are sent first, with their history (admission, notices, utskrivningsklar), so the wards
+    are full and some patients already wait when the run starts. 30 covers nearly every stay."""
     protocols: frozenset[Protocol] = frozenset(Protocol)
     """Protocols to send; messages of the others are counted as skipped."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -60,6 +66,8 @@ class SimOptions:
             raise ConfigError("speed must be positive")
         if self.limit is not None and self.limit < 0:
             raise ConfigError("limit must not be negative")
+        if self.census_days < 0:
+            raise ConfigError("census_days must not be negative")
 
 
 def timeline(options: SimOptions, masterdata: MasterData, start: datetime) -> Iterator[Event]:
@@ -67,14 +75,19 @@ def timeline(options: SimOptions, masterdata: MasterData, start: datetime) -> It
     span_days = (
         max(1, math.ceil(options.duration / timedelta(days=1))) if options.duration else UNBOUNDED_SPAN_DAYS
     )
-    per_day = options.events_per_day or events_per_day(masterdata, options.helsefellesskap, start.date())
     config = SynthConfig(
         helsefellesskap_id=options.helsefellesskap,
         start=start,
         span_days=span_days,
         deviation_share=options.deviation_share,
         seed=options.seed,
+        census_days=options.census_days,
     )
+    if options.events_per_day is None:
+        rates = region_rates(masterdata, options.helsefellesskap, start.date())
+        if rates is not None:
+            return generate_region(masterdata, config, rates)
+    per_day = options.events_per_day or events_per_day(masterdata, options.helsefellesskap, start.date())
     total = max(1, round(per_day * span_days))
     return generate(masterdata, config, total)
 

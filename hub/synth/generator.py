@@ -45,12 +45,28 @@ class SynthConfig:
     span_days: int = 365
     deviation_share: float = 0.1
     seed: int = 1
+    census_days: int = 0
+    """Region mode only (:func:`hub.synth.region.generate_region`): also make the ``census_days`` before
+    ``start`` and keep, of them, the stays still open at ``start`` (with their history): the census."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.deviation_share <= 1.0:
             raise ConfigError("deviation_share must be between 0 and 1")
         if self.span_days < 1:
             raise ConfigError("span_days must be at least 1")
+        if self.census_days < 0:
+            raise ConfigError("census_days must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class StayPlan:
+    """A hospital stay fixed in advance (calibrated region): time to ready/discharge, readiness, wait."""
+
+    clinical: timedelta
+    """Admission to utskrivningsklar (or to discharge when the stay is never declared ready)."""
+    ready: bool
+    wait_days: int
+    """Days from the kommune's answer until it can receive the patient (overliggedøgn)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +101,28 @@ class _Patient:
     """Builds one patient's events (kept as a list, sorted when done)."""
 
     def __init__(
-        self, rng: random.Random, setting: _Setting, cfg: SynthConfig, index: int, start: datetime
+        self,
+        rng: random.Random,
+        setting: _Setting,
+        cfg: SynthConfig,
+        index: int,
+        start: datetime,
+        *,
+        age: int | None = None,
+        kommune_weights: tuple[float, ...] | None = None,
     ) -> None:
         self.rng = rng
         self.setting = setting
         self.dev = cfg.deviation_share
         self.index = index
-        kommune = rng.choice(setting.kommuner)
+        if kommune_weights is None:
+            kommune = rng.choice(setting.kommuner)
+        else:
+            kommune = rng.choices(setting.kommuner, weights=kommune_weights)[0]
         ward = rng.choice(setting.wards)
         self.f = EventFactory(
             pseudonym=f"{rng.getrandbits(96):024x}",
-            birth_year=start.year - int(rng.triangular(20, 100, 84)),
+            birth_year=start.year - (age if age is not None else int(rng.triangular(20, 100, 84))),
             sex=rng.choice((Sex.FEMALE, Sex.MALE)),
             bostedskommune=kommune,
             oppholdskommune=kommune if rng.random() > 0.03 else rng.choice(setting.kommuner),
@@ -153,7 +180,16 @@ class _Patient:
         )
         return arrived
 
-    def hospital(self, at: datetime, n: int, service: ServiceKind | None, *, acute: bool) -> datetime:  # noqa: PLR0915 - a pathway script
+    def hospital(  # noqa: PLR0912, PLR0915 - a pathway script
+        self,
+        at: datetime,
+        n: int,
+        service: ServiceKind | None,
+        *,
+        acute: bool,
+        plan: StayPlan | None = None,
+    ) -> datetime:
+        """One hospital stay from ``at``; returns the discharge time. ``plan`` fixes length and readiness."""
         rng, f = self.rng, self.f
         episode = f"V{self.index:07d}{n}"
         admitted = self.add(
@@ -173,15 +209,18 @@ class _Patient:
                 self.add(f.notified(notice.occurred_at + self.minutes(21, 40), episode, NoticeKind.ADMISSION))
         if service is not None and acute and not self.deviate():
             self.add(f.report(EventType.INNLEGGELSESRAPPORT_SENT, t + self.hours(0.5, 10), episode))
-        los = self.hours(20, 24 * 6)
+        los = plan.clinical if plan is not None else self.hours(20, 24 * 6)
         if rng.random() < 0.3:
             to = rng.choice(self.setting.wards).unit_id
             self.add(f.transferred(t + los * rng.uniform(0.2, 0.6), episode, to))
-        ready_needed = (service is not None or age >= 70) and rng.random() < 0.6
+        if plan is not None:
+            ready_needed = plan.ready
+        else:
+            ready_needed = (service is not None or age >= 70) and rng.random() < 0.6
         destination = Place.HOME
         discharge_at = t + los
         if ready_needed:
-            ready_at = t + los * 0.7
+            ready_at = t + los if plan is not None else t + los * 0.7
             self.add(f.episode_event(EventType.DECLARED_READY, ready_at, episode))
             notice_at = ready_at + (self.hours(20, 30) if self.deviate() else self.minutes(10, 180))
             notice = self.add(f.notified(notice_at, episode, NoticeKind.READY))
@@ -189,7 +228,7 @@ class _Patient:
                 self.add(f.rejected(notice_at + self.minutes(1, 5), notice, "LOG_UTSKRIVNINGSKLAR"))
                 self.add(f.notified(notice_at + self.minutes(30, 90), episode, NoticeKind.READY))
             answer_at = notice_at + (self.hours(26, 40) if self.deviate() else self.minutes(20, 240))
-            wait_days = rng.randint(1, 6) if self.deviate() else 0
+            wait_days = plan.wait_days if plan is not None else (rng.randint(1, 6) if self.deviate() else 0)
             receive = (answer_at + timedelta(days=wait_days)).date()
             self.add(f.responded(answer_at, episode, can_receive=True, receive_date=receive))
             discharge_at = max(discharge_at, answer_at + timedelta(days=wait_days) + self.hours(2, 8))
