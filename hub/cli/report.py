@@ -191,3 +191,65 @@ def flow(  # noqa: PLR0917 - click passes one parameter per CLI option
         with (out_dir / "flow.csv").open("w", encoding="utf-8", newline="") as out:
             write_flow_csv(result, out)
     click.echo(markdown, nl=False)
+
+
+@report.command("tabell6")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Canonical events as JSON lines (`python -m hub.synth` output, a dump of samhandling.events).",
+)
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First discharge day."
+)
+@click.option(
+    "--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last discharge day, inclusive."
+)
+@click.option("--min-age", type=int, default=75, show_default=True, help="Cohort: age at admission at least.")
+@click.option(
+    "--all-patients/--with-services",
+    "all_patients",
+    default=False,
+    help="Cohort: also patients without a municipal service at admission (default: with services only).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the Markdown here.",
+)
+@click.option("--masterdata-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def tabell6(  # noqa: PLR0917 - click passes one parameter per CLI option
+    input_file: Path,
+    start: datetime,
+    end: datetime,
+    min_age: int,
+    all_patients: bool,
+    out_file: Path | None,
+    masterdata_dir: Path | None,
+) -> None:
+    """«Tid for samordning» Tabell 6 for a cohort: patients, liggedøgn and stays per HF (Markdown)."""
+    from datetime import timedelta
+
+    from hub.events import Event
+    from hub.report.tabell6 import Cohort, build_tabell6, render_tabell6
+
+    if end < start:
+        raise click.BadParameter("--to is before --from")
+    masterdata = load_masterdata(masterdata_dir or load_settings().masterdata_dir)
+    with input_file.open(encoding="utf-8") as lines:
+        events = [Event.model_validate_json(line) for line in lines if line.strip()]
+    table = build_tabell6(
+        events,
+        masterdata,
+        start=start.date(),
+        end=end.date() + timedelta(days=1),
+        cohort=Cohort(min_age=min_age, with_services=not all_patients),
+    )
+    markdown = render_tabell6(table, masterdata)
+    if out_file is not None:
+        out_file.write_text(markdown, encoding="utf-8")
+    click.echo(markdown, nl=False)

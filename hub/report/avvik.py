@@ -127,6 +127,8 @@ class AvvikReport:
     by_month: tuple[MonthRow, ...]
     betalingsplikt: tuple[BetalingspliktRow, ...]
     records: tuple[AvvikRecord, ...]
+    assumed_dognpris_years: tuple[int, ...] = ()
+    """Years of the SA05 records whose døgnpris is a configured assumption in master data (not published)."""
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -285,4 +287,12 @@ def build_report(
         by_month=by_month,
         betalingsplikt=betalingsplikt,
         records=tuple(selected),
+        assumed_dognpris_years=_assumed_years(selected, masterdata),
     )
+
+
+def _assumed_years(records: Iterable[AvvikRecord], masterdata: MasterData | None) -> tuple[int, ...]:
+    if masterdata is None:
+        return ()
+    years = {oslo_date(r.detected_at).year for r in records if r.code == "SA05"}
+    return tuple(sorted(y for y in years if masterdata.dognpris_assumed(y)))

@@ -113,6 +113,13 @@ def render_markdown(report: AvvikReport) -> str:
         out += _table(
             ["Kommunenr.", "Kommune", "Overliggedøgn", "Betalingsplikt (NOK)", "Døgn uten døgnpris"], rows
         )
+        if report.assumed_dognpris_years:
+            years = ", ".join(str(y) for y in report.assumed_dognpris_years)
+            out += [
+                "",
+                f"**Antatt døgnpris for {years}:** Helsedirektoratet har ikke publisert døgnprisen; siste "
+                "offisielle pris er videreført (master data `dognpris.csv`, basis=assumption).",
+            ]
     else:
         out.append("Ingen overliggedøgn i perioden.")
     return "\n".join(out) + "\n"
