@@ -20,6 +20,7 @@ from typing import TypeVar
 import click
 from pydantic import BaseModel
 
+from hub.events import Event
 from hub.events.outputs import AvvikRecord
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.masterdata import load_masterdata
@@ -138,6 +139,13 @@ def _jsonl(path: Path, model: type[M]) -> list[M]:
     help="Dead-letter records as JSON lines; default: the dead-letter topic (none with --raw-input).",
 )
 @click.option(
+    "--events-input",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Canonical events as JSON lines for the dialogue section; default: the events topic "
+    "(none with --raw-input).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -156,6 +164,7 @@ def flow(  # noqa: PLR0917 - click passes one parameter per CLI option
     end: datetime | None,
     raw_input: Path | None,
     dlq_input: Path | None,
+    events_input: Path | None,
     out_dir: Path | None,
     timeout: float,
     masterdata_dir: Path | None,
@@ -168,6 +177,7 @@ def flow(  # noqa: PLR0917 - click passes one parameter per CLI option
         raise click.BadParameter("--to is before --from")
     raw: list[RawMessage] = []
     dead: list[DeadLetterRecord] = []
+    events: list[Event] | None = _jsonl(events_input, Event) if events_input is not None else None
     if raw_input is not None:
         raw = _jsonl(raw_input, RawMessage)
         dead = _jsonl(dlq_input, DeadLetterRecord) if dlq_input is not None else []
@@ -181,8 +191,10 @@ def flow(  # noqa: PLR0917 - click passes one parameter per CLI option
             dead = _jsonl(dlq_input, DeadLetterRecord)
         else:
             dead = [r for _k, r in read_topic(settings, t.dlq, DeadLetterRecord, timeout=timeout) if r]
+        if events is None:
+            events = [r for _k, r in read_topic(settings, t.events, Event, timeout=timeout) if r]
     result = build_flow_report(
-        raw, dead, organisations=organisation_labels(masterdata), start=first, end=last
+        raw, dead, organisations=organisation_labels(masterdata), start=first, end=last, events=events
     )
     markdown = render_flow_markdown(result)
     if out_dir is not None:

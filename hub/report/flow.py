@@ -7,6 +7,9 @@ appears twice on its raw topic and is counted once (last record per format, syst
 Organisations are labelled from master data as on Prometheus (helseforetak id or kommunenummer; unknown
 ``other``), so the report answers the same questions ("do our kommuner get the innleggelsesrapport?") for any
 period. Delays are GenDate to receipt.
+
+Dialogue (from canonical events, when given): questions asked (DIALOGUE_QUESTION_SENT), how many were answered
+(a DIALOGUE_ANSWER_SENT whose ``in_reply_to`` names the question's message id) and the median time to answer.
 """
 
 from __future__ import annotations
@@ -19,10 +22,19 @@ from datetime import date
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from hub.events import Dialogue, Event, EventType
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.observability.metrics import OTHER
 
-__all__ = ["FlowReport", "FlowRow", "build_flow_report", "render_flow_markdown", "write_flow_csv"]
+__all__ = [
+    "DialogueStats",
+    "FlowReport",
+    "FlowRow",
+    "build_flow_report",
+    "dialogue_stats",
+    "render_flow_markdown",
+    "write_flow_csv",
+]
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -52,13 +64,50 @@ class FlowRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DialogueStats:
+    """Questions asked in the period, how many got an answer, and the answer times (seconds)."""
+
+    questions: int
+    answered: int
+    answer_seconds: tuple[float, ...]
+
+    @property
+    def median_answer_s(self) -> float | None:
+        """Median time from question to answer."""
+        return statistics.median(self.answer_seconds) if self.answer_seconds else None
+
+
+def dialogue_stats(events: Iterable[Event], *, start: date | None, end: date | None) -> DialogueStats:
+    """Questions sent in the period (Oslo days) and their answers (at any later time)."""
+    questions: dict[str, Event] = {}
+    answers: dict[str, Event] = {}
+    for event in events:
+        if not isinstance(event.body, Dialogue):
+            continue
+        if event.event_type is EventType.DIALOGUE_QUESTION_SENT:
+            if _in_period(event.occurred_at.astimezone(OSLO).date(), start, end):
+                questions[event.source.message_id] = event
+        elif event.event_type is EventType.DIALOGUE_ANSWER_SENT and event.body.in_reply_to:
+            first = answers.get(event.body.in_reply_to)
+            if first is None or event.occurred_at < first.occurred_at:
+                answers[event.body.in_reply_to] = event
+    times = tuple(
+        max((answers[q].occurred_at - question.occurred_at).total_seconds(), 0.0)
+        for q, question in questions.items()
+        if q in answers
+    )
+    return DialogueStats(len(questions), len(times), times)
+
+
+@dataclass(frozen=True, slots=True)
 class FlowReport:
-    """The flow of one period: accepted per type and parties, refused per source and reason."""
+    """The flow of one period: accepted per type and parties, refused per source and reason, dialogue."""
 
     start: date | None
     end: date | None
     rows: list[FlowRow]
     refused: dict[tuple[str, str], int]
+    dialogue: DialogueStats | None = None
 
     @property
     def accepted(self) -> int:
@@ -86,6 +135,7 @@ def build_flow_report(
     organisations: Mapping[str, str],
     start: date | None = None,
     end: date | None = None,
+    events: Iterable[Event] | None = None,
 ) -> FlowReport:
     """The flow report of the records received from ``start`` to ``end`` (Oslo days, both inclusive)."""
     latest: dict[tuple[str, str, str], RawMessage] = {}
@@ -113,7 +163,8 @@ def build_flow_report(
         if letter.stage == "connector" and _in_period(_oslo_day(letter), start, end):
             refused[(letter.source, letter.code)] = refused.get((letter.source, letter.code), 0) + 1
     ordered = sorted(rows.values(), key=lambda r: (r.message_type, r.standard, r.sender, r.receiver))
-    return FlowReport(start, end, ordered, dict(sorted(refused.items())))
+    dialogue = dialogue_stats(events, start=start, end=end) if events is not None else None
+    return FlowReport(start, end, ordered, dict(sorted(refused.items())), dialogue)
 
 
 def _duration(seconds: float | None) -> str:
@@ -151,6 +202,16 @@ def render_flow_markdown(report: FlowReport) -> str:
         lines += [f"| {source} | {code} | {count} |" for (source, code), count in report.refused.items()]
     else:
         lines.append("None.")
+    if report.dialogue is not None:
+        d = report.dialogue
+        lines += [
+            "",
+            "## Dialogue (forespørsel / svar)",
+            "",
+            "| Questions | Answered | Median time to answer |",
+            "|---:|---:|---:|",
+            f"| {d.questions} | {d.answered} | {_duration(d.median_answer_s)} |",
+        ]
     return "\n".join(lines) + "\n"
 
 

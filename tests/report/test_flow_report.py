@@ -12,10 +12,12 @@ from click.testing import CliRunner
 
 from connectors.common.ingest import Ingestor
 from connectors.common.sink import KafkaSink, MemorySink
+from connectors.formats import MappingContext
 from connectors.plo.format import FORMAT
 from hub.cli import cli
-from hub.events import SourceKind
+from hub.events import Event, SourceKind
 from hub.events.transport import DeadLetterRecord, RawMessage
+from hub.identity import Pseudonymiser
 from hub.masterdata import load_masterdata
 from hub.observability.metrics import organisation_labels
 from hub.report.flow import build_flow_report, render_flow_markdown, write_flow_csv
@@ -155,3 +157,35 @@ async def test_cli_reads_the_raw_and_dead_letter_topics(
     result = CliRunner().invoke(cli, ["report", "flow", "--timeout", "30"])
     assert result.exit_code == 0, result.output
     assert "3 messages accepted, 1 refused." in result.output
+
+
+def _dialogue_events(settings: HubSettings) -> list[Event]:
+    ctx = MappingContext(pseudonymiser=Pseudonymiser.from_settings(settings.pseudonym), received_at=NOW)
+    names = ("Dialogmelding_foresporsel_PLO_v1-0.xml", "Dialogmelding_svar_foresporsel_PLO_v1-0.xml")
+    return [e for name in names for e in FORMAT.accept(sample(name), ctx).events]
+
+
+def test_dialogue_section_counts_questions_answers_and_time_to_answer(settings: HubSettings) -> None:
+    """A forespørsel and its svar: one question, answered, after 5 h 7 min; an unanswered one counts too."""
+    events = _dialogue_events(settings)
+    question = events[0]
+    unanswered = question.model_copy(
+        update={"source": question.source.model_copy(update={"message_id": "q2"}), "event_id": "e-q2"}
+    )
+    report = build_flow_report([], [], organisations={}, events=[*events, unanswered])
+    assert report.dialogue is not None
+    assert (report.dialogue.questions, report.dialogue.answered) == (2, 1)
+    assert report.dialogue.median_answer_s == 5 * 3600 + 7 * 60 + 4
+    assert "| 2 | 1 | 5.1 h |" in render_flow_markdown(report)
+
+
+def test_cli_dialogue_from_events_input(settings: HubSettings, tmp_path: Path) -> None:
+    """`--events-input` adds the dialogue section to the printed report."""
+    raw_file, events_file = tmp_path / "raw.jsonl", tmp_path / "events.jsonl"
+    raw_file.write_text(_raw("m1").model_dump_json() + "\n", encoding="utf-8")
+    events_file.write_text("".join(e.model_dump_json() + "\n" for e in _dialogue_events(settings)), "utf-8")
+    args = ["report", "flow", "--raw-input", str(raw_file), "--events-input", str(events_file)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "## Dialogue (forespørsel / svar)" in result.output
+    assert "| 1 | 1 | 5.1 h |" in result.output
