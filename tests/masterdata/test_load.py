@@ -46,9 +46,11 @@ def test_every_population_names_its_ssb_year_and_source_and_sums_to_the_county()
 
 
 def test_capacities_are_marked_and_rates_name_their_basis() -> None:
-    """Every shipped capacity is marked illustrative; every rate says sourced, derived or assumption."""
+    """Capacities are illustrative unless a source is named; each rate says sourced, derived or assumption."""
     md = load_masterdata()
-    assert all(u.capacity_is_illustrative for u in md.units.values())
+    sourced = {u.unit_id for u in md.units.values() if not u.capacity_is_illustrative}
+    assert sourced == {"FIN-KIR-MED"}
+    assert md.units["FIN-KIR-MED"].beds == 24
     assert md.units["K5601-SYK"].kind is UnitKind.SYKESTUE
     assert md.rates
     assert {r.basis for r in md.rates.values()} <= {"sourced", "derived", "assumption"}
