@@ -135,10 +135,26 @@ class DropDirectory:
         ]
         return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
-    async def process(self, path: Path) -> IngestResult:
-        """Ingest one file, move it and write its AppRec; DeliveryError leaves it in the inbox."""
+    def _to_error(self, path: Path, reason: str) -> None:
+        target = _free_name(self.error, path.name)
+        os.replace(path, target)
+        _write_atomic(target.with_name(target.name + ".reason.txt"), reason.encode())
+
+    async def process(self, path: Path) -> IngestResult | None:
+        """Ingest one file, move it and write its AppRec; DeliveryError leaves it in the inbox.
+
+        A file the hub itself fails on (a fault in a mapper, not Kafka) goes to ``error/`` with the fault as
+        reason and no AppRec (the message may well be valid), so it never blocks the files behind it.
+        """
         payload = await asyncio.to_thread(path.read_bytes)
-        result = await self.ingestor.ingest(payload, system=None)
+        try:
+            result = await self.ingestor.ingest(payload, system=None)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            log.exception("plo drop directory: the hub failed on a file; moved to error/", file=path.name)
+            self._to_error(path, f"internal: {type(exc).__name__}: {exc}\n")
+            return None
         original = describe(payload)
         reply = reply_to(original, result.error, now=result.received_at or _now())
         if self.flow is not None:
@@ -148,11 +164,8 @@ class DropDirectory:
         if result.ok:
             os.replace(path, _free_name(self.done, path.name))
         else:
-            target = _free_name(self.error, path.name)
-            os.replace(path, target)
             error = result.error
-            reason = f"{error.code}: {error.reason}\n" if error else "rejected\n"
-            _write_atomic(target.with_name(target.name + ".reason.txt"), reason.encode())
+            self._to_error(path, f"{error.code}: {error.reason}\n" if error else "rejected\n")
         log.info("plo file processed", accepted=result.ok, code=result.error.code if result.error else None)
         return result
 

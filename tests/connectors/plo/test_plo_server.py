@@ -6,11 +6,13 @@ import asyncio
 import re
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
 from connectors.common.ingest import Ingestor
 from connectors.common.sink import MemorySink
+from connectors.formats import Accepted, MappingContext
 from connectors.plo import schemas
 from connectors.plo.cli import plo
 from connectors.plo.format import FORMAT
@@ -22,6 +24,7 @@ from hub.settings import HubSettings
 from tests.connectors.plo.conftest import SAMPLE_NUMBERS, sample
 
 GOOD = "Pasientlogistikk_Utskrivningsklar_pasient_v1-6_Ny.xml"
+GOOD_ID = b"79c55ed0-0692-11e8-b566-0800200c9a66"
 
 
 async def _post(settings: HubSettings, sink: MemorySink, body: bytes) -> tuple[int, bytes, str]:
@@ -226,3 +229,27 @@ def test_cli_command_is_named_plo() -> None:
     assert plo.name == "plo"
     assert result.exit_code == 0
     assert "--inbox" in result.output
+
+
+async def test_drop_directory_moves_on_when_the_hub_fails_on_a_file(
+    settings: HubSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the hub itself fails on (a mapper fault) goes to error/ with the fault, without an AppRec, and
+    the file behind it is processed: one bad file never blocks the directory."""
+    sink = MemorySink()
+    drop = _drop(settings, sink, tmp_path)
+    accept = FORMAT.accept
+
+    def faulty(payload: bytes, ctx: MappingContext) -> Accepted:
+        if b"BOOM" in payload:
+            raise RuntimeError("mapper fault")
+        return accept(payload, ctx)
+
+    monkeypatch.setattr(FORMAT, "accept", faulty)
+    (drop.inbox / "1-boom.xml").write_bytes(sample(GOOD).replace(b"<MsgInfo>", b"<!-- BOOM --><MsgInfo>"))
+    (drop.inbox / "2-good.xml").write_bytes(sample(GOOD).replace(GOOD_ID, b"another-message-id"))
+    assert await drop.poll_once() == 2
+    assert (drop.error / "1-boom.xml.reason.txt").read_text().startswith("internal: RuntimeError")
+    assert not (drop.outbox / "1-boom.apprec.xml").exists()
+    assert (drop.done / "2-good.xml").exists()
+    assert len(sink.on(settings.topics.raw_plo)) == 1
