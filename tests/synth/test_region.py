@@ -107,3 +107,20 @@ def test_census_starts_with_full_wards_and_only_open_stays_before_the_start(md: 
         _admitted, discharged = spans[episode]
         assert discharged is None or discharged >= START, episode
     assert any(e.event_type is EventType.DECLARED_READY and e.occurred_at < START for e in census)
+
+
+def test_simulator_options_choose_the_region_and_its_census(md: MasterData) -> None:
+    """SimOptions without events_per_day use the calibrated region; census_days sends the census first."""
+    from datetime import timedelta
+
+    from hub.simulate.simulator import SimOptions, messages, timeline
+
+    plain = list(timeline(SimOptions(duration=timedelta(days=1), seed=5), md, START))
+    census = list(timeline(SimOptions(duration=timedelta(days=1), seed=5, census_days=30), md, START))
+    assert min(e.occurred_at for e in plain) >= START
+    assert min(e.occurred_at for e in census) < START
+    _, outgoing = messages(SimOptions(duration=timedelta(days=1), seed=5, census_days=30), md, START)
+    first = next(iter(outgoing))
+    assert first.at < START, "the census goes out first"
+    with pytest.raises(ConfigError):
+        SimOptions(census_days=-1)
