@@ -185,7 +185,7 @@ def render_tabell6(table: Tabell6, masterdata: MasterData) -> str:
         "Liggedøgn = utskrivningsdato − innskrivningsdato.",
         "",
         "| HF | Pasienter | Liggedøgn | Opphold | Liggedøgn per pasient | Liggedøgn per opphold "
-        "| Opphold per pasient | «Tid for samordning» 2022 (pas./døgn/opph.) |",
+        "| Opphold per pasient | «Tid for samordning» 2022, helår (pas./døgn/opph.) |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in [*table.rows, table.total]:

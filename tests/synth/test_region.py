@@ -124,3 +124,14 @@ def test_simulator_options_choose_the_region_and_its_census(md: MasterData) -> N
     assert first.at < START, "the census goes out first"
     with pytest.raises(ConfigError):
         SimOptions(census_days=-1)
+
+
+def test_module_entry_point_writes_the_region(tmp_path: Path) -> None:
+    """``python -m hub.synth --region`` writes the calibrated region's events as JSON lines."""
+    from hub.synth.__main__ import main
+
+    out = tmp_path / "region.jsonl"
+    assert main(["--region", "--helsefellesskap", "HF-FINNMARK", "--span-days", "3", "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 50
+    assert Event.model_validate_json(lines[0]).patient is not None
