@@ -134,9 +134,13 @@ def produce_events(settings: HubSettings, events: list[Event], *, partition: int
     """Write canonical events to the events topic (keyed like the normaliser keys them)."""
     codec = codec_for(settings, Event, settings.topics.events)
     producer = Producer({**settings.kafka.confluent_config(), "partitioner": "murmur2_random"})
-    for event in events:
-        kwargs = {} if partition is None else {"partition": partition}
-        producer.produce(settings.topics.events, key=event.key.encode(), value=codec.encode(event), **kwargs)
+    try:
+        for event in events:
+            kwargs = {} if partition is None else {"partition": partition}
+            value = codec.encode(event)
+            producer.produce(settings.topics.events, key=event.key.encode(), value=value, **kwargs)
+    finally:
+        codec.close()  # its registry client's connections
     assert producer.flush(30) == 0
 
 
@@ -201,6 +205,7 @@ def read_all(
             records.append(codec.decode(msg.value() or b""))
     finally:
         consumer.close()
+        codec.close()
     return records
 
 
@@ -241,4 +246,5 @@ def read_latest(
             latest[key] = codec.decode(value) if value else None
     finally:
         consumer.close()
+        codec.close()
     return latest

@@ -17,7 +17,14 @@ from confluent_kafka.cimpl import NewTopic
 from agents.app import WorkerOptions
 from agents.run import run_worker
 from hub.settings import HubSettings, settings_env
-from tests.agents.harness import REPO, WorkerProcess, private_settings, produce_events, wait_caught_up
+from tests.agents.harness import (
+    REPO,
+    WorkerProcess,
+    private_settings,
+    produce_events,
+    produce_raw,
+    wait_caught_up,
+)
 from tests.agents.scenario import scenario
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -125,3 +132,22 @@ def _wait_gone(admin: AdminClient, topics: list[str], timeout: float = 30.0) -> 
             return
         time.sleep(0.5)
     raise TimeoutError(f"{topics} still listed")
+
+
+def test_an_agent_error_stops_the_worker_with_the_reason_instead_of_a_restart_loop(
+    infra: HubSettings, tmp_path: Path
+) -> None:
+    """A record an agent cannot handle (garbage on an internal topic only the worker writes) stops the
+    worker with exit code 1 and the reason on its last line; faust does not restart the agent in a loop."""
+    settings = private_settings(infra, tmp_path)
+    worker = WorkerProcess(settings, "crash", tmp_path / "worker.log")
+    try:
+        worker.wait_ready()
+        produce_raw(settings, f"{worker.app_id}.internal.rejections", b"M1", b"not a rejection join")
+        worker.proc.wait(60)
+    finally:
+        worker.stop()
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert worker.proc.returncode == 1, log[-2000:]
+    assert log.strip().splitlines()[-1].startswith("worker stopped: ")
+    assert "Restarting dead" not in log
