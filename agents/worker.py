@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import faust
@@ -37,6 +37,7 @@ from agents.internals import committed_offsets
 from agents.normaliser import Normaliser
 from agents.observe import PipelineObserver
 from agents.ordering import OffsetGuard, Verdict
+from agents.registry_wait import decoded, encoded
 from agents.rejections import RejectionJoiner, link_for
 from agents.web import is_ready, register_views
 from hub.domain import (
@@ -96,7 +97,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     app = make_faust_app(settings, options)
     metrics, registry = new_metrics()
     masterdata = load_masterdata(settings.masterdata_dir)
-    engines_config = EngineConfig()
+    engines_config = EngineConfig(allowed_lateness=timedelta(seconds=settings.allowed_lateness_s))
     rules = RuleBook.from_masterdata(masterdata)
 
     raw_names = [topics.raw_hl7v2, topics.raw_fhir, topics.raw_plo, topics.raw_ambulance, topics.raw_kpr]
@@ -177,7 +178,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         await event.send(
             dlq_topic,
             key=(record.message_id or record.payload_sha256).encode(),
-            value=dlq_codec.encode(record),
+            value=await encoded(dlq_codec, record),
         )
         metrics.dead_lettered(_source_kind(record.source), record.code)
         bump("dlq")
@@ -193,7 +194,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 await dead_letter(event, result.dead_letter)
                 continue
             for ev in result.events:
-                await event.send(events_channel, key=ev.key.encode(), value=event_codec.encode(ev))
+                await event.send(events_channel, key=ev.key.encode(), value=await encoded(event_codec, ev))
             metrics.message_produced(topics.events, len(result.events))
             metrics.observe_processing(topic, time.perf_counter() - started)
             bump("normalised", len(result.events))
@@ -221,7 +222,8 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         for effect in effects:
             if isinstance(effect, AvvikUpsert):
                 rec = avvik_record(effect.record)
-                await event.send(avvik_topic, key=rec.avvik_id.encode(), value=avvik_codec.encode(rec))
+                value = await encoded(avvik_codec, rec)
+                await event.send(avvik_topic, key=rec.avvik_id.encode(), value=value)
                 observer.on_avvik(rec)
                 hf = rec.helsefellesskap or "unknown"
                 if not count:
@@ -239,7 +241,8 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                     observer.on_state(None, effect.pseudonym)
                 else:
                     srec = pathway_record(effect.summary)
-                    await event.send(state_topic, key=srec.pseudonym.encode(), value=state_codec.encode(srec))
+                    value = await encoded(state_codec, srec)
+                    await event.send(state_topic, key=srec.pseudonym.encode(), value=value)
                     observer.on_state(srec, srec.pseudonym)
                 bump("states")
             elif isinstance(effect, CapacitySet):
@@ -314,7 +317,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             return
         metrics.message_consumed(message.topic)
         try:
-            ev = event_codec.decode(event.value)
+            ev = await decoded(event_codec, event.value)
         except SerdeError as exc:
             await dead_letter(event, _pathway_dead_letter(sealer, event.value, str(exc)))
             return
@@ -367,7 +370,8 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
                 log.warning("bed record skipped", error=str(exc), offset=event.message.offset)
                 continue
             for rec in beds.apply(change):
-                await event.send(metrics_topic, key=rec.metric_id.encode(), value=metrics_codec.encode(rec))
+                value = await encoded(metrics_codec, rec)
+                await event.send(metrics_topic, key=rec.metric_id.encode(), value=value)
                 try:
                     beds.export(rec, metrics)
                 except ValueError:  # a metric that cannot be set must never stop the bed accounting
@@ -380,7 +384,8 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             side = join_codec.decode(event.value)
             message_id = (event.key or b"").decode()
             for joined in joiner.apply(message_id, side):
-                await event.send(events_channel, key=joined.key.encode(), value=event_codec.encode(joined))
+                value = await encoded(event_codec, joined)
+                await event.send(events_channel, key=joined.key.encode(), value=value)
                 bump("rejections_joined")
 
     if options.live:
