@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import faust
@@ -97,7 +97,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     app = make_faust_app(settings, options)
     metrics, registry = new_metrics()
     masterdata = load_masterdata(settings.masterdata_dir)
-    engines_config = EngineConfig()
+    engines_config = EngineConfig(allowed_lateness=timedelta(seconds=settings.allowed_lateness_s))
     rules = RuleBook.from_masterdata(masterdata)
 
     raw_names = [topics.raw_hl7v2, topics.raw_fhir, topics.raw_plo, topics.raw_ambulance, topics.raw_kpr]

@@ -150,6 +150,10 @@ class HubSettings(BaseSettings):
     log_level: str = "INFO"
     data_dir: Path = REPO_ROOT / ".hub" / "data"
     """Worker state (RocksDB tables)."""
+    allowed_lateness_s: float = Field(default=900.0, ge=0)
+    """How far (seconds of event time) an event may arrive behind the worker's clock and still count as on
+    time (``EngineConfig.allowed_lateness``). A bulk load of history whose sources are read in parallel needs
+    more than the live default."""
 
     @field_validator("log_level")
     @classmethod
@@ -169,6 +173,7 @@ def settings_env(settings: HubSettings, base: Mapping[str, str] | None = None) -
     env["HUB_KAFKA__SESSION_TIMEOUT_S"] = str(settings.kafka.session_timeout_s)
     env["HUB_REGISTRY__URL"] = settings.registry.url or ""
     env["HUB_DATA_DIR"] = str(settings.data_dir)
+    env["HUB_ALLOWED_LATENESS_S"] = str(settings.allowed_lateness_s)
     env["HUB_LOG_LEVEL"] = settings.log_level
     env["HUB_LOG_FORMAT"] = settings.log_format
     for name in TopicSettings.model_fields:

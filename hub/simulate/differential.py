@@ -160,8 +160,11 @@ def render_region(
     options: SimOptions, masterdata: MasterData, start: datetime, pseudonymiser: Pseudonymiser
 ) -> Region:
     """The region's truth, its messages and what the formats made of them."""
+    end = start + options.duration if options.duration else None  # the simulator stops sending there too
     timeline_events = [
-        e for e in timeline(options, masterdata, start) if e.event_type is not EventType.AVVIK_REPORTED
+        e
+        for e in timeline(options, masterdata, start)
+        if e.event_type is not EventType.AVVIK_REPORTED and (end is None or e.occurred_at <= end)
     ]
     planner = Planner(seed=options.seed, masterdata=masterdata)
     messages = list(planner.plan(timeline_events))
