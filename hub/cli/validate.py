@@ -9,8 +9,11 @@ import click
 
 from connectors.formats import MappingContext
 from connectors.registry import FORMAT_MODULES, detect, get_format
+from hub.domain.facts import fact_from_event
+from hub.domain.organisations import Places
 from hub.errors import InputError
 from hub.identity import Pseudonymiser
+from hub.masterdata import load_masterdata
 from hub.settings import load_settings
 
 
@@ -24,9 +27,12 @@ def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -
     """Parse message FILES (format detected) and print their canonical events as JSON lines.
 
     A valid message the hub derives no event from is accepted ("accepted, no canonical events" and why, on
-    stderr). Exits 1 if any file is rejected, printing the reason for each to stderr.
+    stderr). A place code master data does not name (``organisations.csv``) is no error: it is named
+    ("unknown organisation code …", on stderr) because its facts then join stays by time alone.
+    Exits 1 if any file is rejected, printing the reason for each to stderr.
     """
     settings = load_settings()
+    places = Places(load_masterdata(settings.masterdata_dir))
     ctx = MappingContext(
         pseudonymiser=Pseudonymiser.from_settings(settings.pseudonym),
         received_at=datetime.now(UTC),
@@ -50,6 +56,14 @@ def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -
             click.echo(f"{head}: accepted, no canonical events{why}", err=True)
         for event in accepted.events:
             click.echo(event.model_dump_json())
+        before = dict(places.unknown)
+        for event in accepted.events:
+            fact_from_event(event, places=places)
+        for (system, code), seen in sorted(places.unknown.items()):
+            if seen > before.get((system, code), 0):
+                click.echo(
+                    f"{path}: unknown organisation code {system}:{code} (not in organisations.csv)", err=True
+                )
         if redacted:
             click.echo(accepted.redacted.decode("utf-8", errors="replace"), err=True)
     if failed:
