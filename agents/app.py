@@ -17,7 +17,8 @@ from prometheus_client import CollectorRegistry
 from agents.draining import install_draining_buffer
 from agents.gap_acks import AckGap, refuse_gap_acks
 from hub.observability.metrics import HubMetrics
-from hub.settings import HubSettings
+from hub.settings import HubSettings, KafkaSettings
+from hub.tls import kafka_ssl_context, server_context
 
 INTERNAL_TICKS = "samhandling.internal.ticks"
 INTERNAL_BEDS = "samhandling.internal.beds"
@@ -91,21 +92,34 @@ class HubApp(faust.App):
         await self._faust_ack_gap(tp, first, last)
 
 
-def make_faust_app(settings: HubSettings, options: WorkerOptions) -> HubApp:
-    """A faust app configured for the hub (RocksDB tables via rocksdict, raw bytes everywhere)."""
-    kafka = settings.kafka
-    broker_credentials = None
-    if kafka.sasl_mechanism:
-        broker_credentials = faust.SASLCredentials(
+def broker_credentials(kafka: KafkaSettings) -> faust.SSLCredentials | faust.SASLCredentials | None:
+    """faust credentials for ``HUB_KAFKA__SECURITY_PROTOCOL``: TLS with certificate and host-name
+    verification for SSL and SASL_SSL (the password never in clear), None for PLAINTEXT."""
+    context = kafka_ssl_context(kafka)
+    if kafka.security_protocol.startswith("SASL_"):
+        return faust.SASLCredentials(
             username=kafka.sasl_username or "",
             password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else "",
             mechanism=kafka.sasl_mechanism,
+            ssl_context=context,
         )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def make_faust_app(settings: HubSettings, options: WorkerOptions) -> HubApp:
+    """A faust app configured for the hub (RocksDB tables via rocksdict, raw bytes everywhere).
+
+    faust's own web views are off: ``/table/<name>/<key>/`` would serve a patient's stored state with no
+    authentication and ``/table/``, ``/router/`` list tables and topology (the hub's views are in
+    :mod:`agents.web`)."""
+    kafka = settings.kafka
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return HubApp(
         options.app_id,
         broker=[f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
-        broker_credentials=broker_credentials,
+        broker_credentials=broker_credentials(kafka),
         store="rocksdb://",
         datadir=str(settings.data_dir / options.app_id),
         key_serializer="raw",
@@ -116,6 +130,9 @@ def make_faust_app(settings: HubSettings, options: WorkerOptions) -> HubApp:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         web_enabled=True,
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_ssl_context=server_context(settings.tls),
         web_host=settings.web.host,
         web_port=settings.web.worker_port,
         web_bind=settings.web.host,

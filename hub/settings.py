@@ -28,6 +28,10 @@ class KafkaSettings(BaseModel):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: Path | None = None
+    """CA bundle that signs the brokers' certificates (SSL, SASL_SSL); unset = the system CAs."""
+    ssl_certfile: Path | None = None
+    """Client certificate for brokers that require mutual TLS."""
+    ssl_keyfile: Path | None = None
     client_id: str = "samhandling-hub"
     session_timeout_s: float = Field(default=60.0, ge=6.0, le=300.0)
     """Consumer-group session timeout of the stream worker: how long a crashed worker's partitions wait
@@ -46,7 +50,24 @@ class KafkaSettings(BaseModel):
             conf["sasl.password"] = self.sasl_password.get_secret_value() if self.sasl_password else ""
         if self.ssl_cafile:
             conf["ssl.ca.location"] = str(self.ssl_cafile)
+        if self.ssl_certfile:
+            conf["ssl.certificate.location"] = str(self.ssl_certfile)
+        if self.ssl_keyfile:
+            conf["ssl.key.location"] = str(self.ssl_keyfile)
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            conf["ssl.endpoint.identification.algorithm"] = "https"
         return conf
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not self.sasl_mechanism:
+            raise ConfigError(f"security_protocol {self.security_protocol} needs HUB_KAFKA__SASL_MECHANISM")
+        if self.sasl_mechanism and not self.security_protocol.startswith("SASL_"):
+            raise ConfigError(
+                f"HUB_KAFKA__SASL_MECHANISM is set but security_protocol is {self.security_protocol}: "
+                "the credentials would not be used (set SASL_SSL)"
+            )
+        return self
 
 
 class TopicSettings(BaseModel):
@@ -66,12 +87,16 @@ class TopicSettings(BaseModel):
     replication_factor: int = Field(default=1, ge=1)
 
 
+DEV_PSEUDONYM_KEY = "local-development-only-not-a-secret"
+"""Public, so every pseudonym made with it can be reversed: refused unless ``HUB_ENV=dev``."""
+
+MIN_API_TOKEN_LENGTH = 32
+
+
 class PseudonymSettings(BaseModel):
     """Keyed HMAC pseudonyms. ``keys`` maps key id -> secret; ``active_key_id`` signs new pseudonyms."""
 
-    keys: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"dev1": SecretStr("local-development-only-not-a-secret")}
-    )
+    keys: dict[str, SecretStr] = Field(default_factory=lambda: {"dev1": SecretStr(DEV_PSEUDONYM_KEY)})
     active_key_id: str = "dev1"
 
     @model_validator(mode="after")
@@ -118,6 +143,22 @@ class InfraSettings(BaseModel):
     stop_timeout_s: float = 20.0
 
 
+class TlsSettings(BaseModel):
+    """TLS of every listener (MLLP, the HTTP connectors, the board, the worker's web server).
+
+    Unset = plaintext, allowed only with ``HUB_ENV=dev``. With a client CA, a client certificate signed by it
+    is required (mutual TLS)."""
+
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    client_ca_file: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """True when listeners serve TLS."""
+        return self.cert_file is not None
+
+
 class WebSettings(BaseModel):
     """Ports of the HTTP surfaces."""
 
@@ -130,7 +171,20 @@ class WebSettings(BaseModel):
     ambulance_port: int = 8092
     kpr_port: int = 8093
     api_tokens: dict[str, SecretStr] = Field(default_factory=dict)
-    """Bearer tokens (name -> token) allowed to read patient-level data; empty means no such reads."""
+    """Static bearer tokens (name -> token, at least 32 characters) allowed to read patient-level data;
+    empty means no such reads. Static tokens are accepted only with ``HUB_ENV=dev``; elsewhere patient-level
+    reads need HelseID-style access tokens (``HUB_AUTH__*``)."""
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _long_tokens(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, token in value.items():
+            if len(token.get_secret_value().strip()) < MIN_API_TOKEN_LENGTH:
+                raise ValueError(
+                    f"API token {name!r} is shorter than {MIN_API_TOKEN_LENGTH} characters "
+                    "(or empty): use e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
+        return value
 
 
 class HubSettings(BaseSettings):
@@ -138,7 +192,11 @@ class HubSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HUB_", env_nested_delimiter="__", extra="forbid")
 
+    env: Literal["dev", "production"] = "production"
+    """``dev`` allows the public development pseudonym key, static API tokens and listeners without TLS.
+    Anything else fails closed: the demo, the tests and the scripts set ``HUB_ENV=dev``."""
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    tls: TlsSettings = Field(default_factory=TlsSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     pseudonym: PseudonymSettings = Field(default_factory=PseudonymSettings)
@@ -155,6 +213,23 @@ class HubSettings(BaseSettings):
     time (``EngineConfig.allowed_lateness``). A bulk load of history whose sources are read in parallel needs
     more than the live default."""
 
+    @model_validator(mode="after")
+    def _fail_closed(self) -> HubSettings:
+        if self.env == "dev":
+            return self
+        if self.web.api_tokens:
+            raise ConfigError(
+                "static HUB_WEB__API_TOKENS are for development only (HUB_ENV=dev): configure HelseID-style "
+                "access tokens (HUB_AUTH__ISSUER, HUB_AUTH__JWKS_FILE or HUB_AUTH__JWKS_URL, HUB_AUTH__AUDIENCE)"
+            )
+        dev_keys = [k for k, v in self.pseudonym.keys.items() if v.get_secret_value() == DEV_PSEUDONYM_KEY]
+        if dev_keys:
+            raise ConfigError(
+                f"pseudonym key {dev_keys[0]!r} is the public development key: set HUB_PSEUDONYM__KEYS "
+                "to a secret of your own, or HUB_ENV=dev on a developer machine"
+            )
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -169,6 +244,7 @@ def settings_env(settings: HubSettings, base: Mapping[str, str] | None = None) -
     the ``HUB_*`` variables that make a child process (worker, connector) use the same Kafka, registry,
     topics, data dir and ports as ``settings``."""
     env = dict(os.environ if base is None else base)
+    env["HUB_ENV"] = settings.env
     env["HUB_KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
     env["HUB_KAFKA__SESSION_TIMEOUT_S"] = str(settings.kafka.session_timeout_s)
     env["HUB_REGISTRY__URL"] = settings.registry.url or ""

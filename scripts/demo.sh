@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# the demo runs on the public development pseudonym key, which the hub refuses unless HUB_ENV=dev
+export HUB_ENV="${HUB_ENV:-dev}"
 exec .venv/bin/hub demo "$@"

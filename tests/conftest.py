@@ -25,10 +25,12 @@ _ENV_AT_START = {k: v for k, v in os.environ.items() if k.startswith("HUB_")}
 
 @pytest.fixture(autouse=True)
 def clean_environ() -> Iterator[None]:
-    """Run every test without HUB_* environment variables."""
+    """Run every test without HUB_* environment variables but ``HUB_ENV=dev`` (the development pseudonym key
+    and static tokens are refused elsewhere)."""
     saved = {k: v for k, v in os.environ.items() if k.startswith("HUB_")}
     for key in saved:
         del os.environ[key]
+    os.environ["HUB_ENV"] = "dev"
     yield
     for key in [k for k in os.environ if k.startswith("HUB_")]:
         del os.environ[key]
@@ -57,7 +59,7 @@ def infra() -> Iterator[HubSettings]:
 
 def _settings_from(env: dict[str, str]) -> HubSettings:
     saved = dict(os.environ)
-    os.environ.update(env)
+    os.environ.update({"HUB_ENV": "dev", **env})
     try:
         return load_settings()
     finally:
