@@ -1,36 +1,36 @@
 """Web views of the worker (faust's aiohttp server): health, readiness, metrics, authorised pathway reads.
 
 ``/readyz`` answers 200 only after table recovery finished and no rebalance is in progress.
-``/pathway/{pseudonym}`` reveals patient-level data: it needs a bearer token from ``HUB_WEB__API_TOKENS`` and
-every read is audit-logged (who, which pseudonym, when, answer) — never the content.
+``/pathway/{pseudonym}`` reveals patient-level data: it needs a HelseID-style access token with DPoP
+(:mod:`hub.auth`; static ``HUB_WEB__API_TOKENS`` only with ``HUB_ENV=dev``) and every read, refused or
+answered, goes to the audit stream (:mod:`hub.audit`: who, which pseudonym, when, from where, request id,
+outcome) — never the content. faust's own ``/table/`` and ``/router/`` views are off (:mod:`agents.app`).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
-import structlog
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from hub.audit import AuditLog
+from hub.auth import RequestAuthenticator
+from hub.errors import AuthError
 from hub.settings import HubSettings
 
-audit = structlog.get_logger("hub.audit")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def authorised_client(settings: HubSettings, header: str | None) -> str | None:
-    """The name of the API client whose bearer token is in ``header``, or None."""
-    if not header or not header.startswith("Bearer "):
-        return None
-    presented = header.removeprefix("Bearer ").strip().encode()
-    for name, token in settings.web.api_tokens.items():
-        if hmac.compare_digest(presented, token.get_secret_value().encode()):
-            return name
-    return None
+def request_id_of(headers: Any) -> str:
+    """The caller's ``X-Request-Id`` when it is a plain token, else a new one."""
+    given = headers.get("X-Request-Id") or ""
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def is_ready(app: faust.App) -> bool:
@@ -47,8 +47,12 @@ def register_views(
     registry: CollectorRegistry,
     read_pathway: Callable[[str], Awaitable[dict[str, Any] | None]],
     on_ready: Callable[[bool], None],
+    *,
+    audit_log: AuditLog | None = None,
 ) -> None:
     """Add /healthz, /readyz, /metrics and /pathway/{pseudonym} to the app's web server."""
+    audit = audit_log or AuditLog.from_settings(settings)
+    authenticator = RequestAuthenticator(settings)
 
     @app.page("/healthz")
     class Healthz(View):
@@ -70,12 +74,25 @@ def register_views(
     @app.page("/pathway/{pseudonym}")
     class Pathway(View):
         async def get(self, request: Request, pseudonym: str) -> Response:
-            client = authorised_client(settings, request.headers.get("Authorization"))
-            if client is None:
-                audit.warning("pathway read refused", pseudonym=pseudonym, reason="no valid bearer token")
-                return self.json({"error": "authentication required"}, status=401)
+            request_id = request_id_of(request.headers)
+            where = {"action": "pathway.read", "resource": pseudonym[:64], "request_id": request_id}
+            peer = getattr(request, "remote", None)
+            try:
+                principal = authenticator.authenticate(request.method, str(request.url), request.headers)
+            except AuthError as exc:
+                audit.record(actor=None, outcome=f"refused: {exc.reason}", peer=peer, **where)
+                return self.json(
+                    {"error": "authentication required" if exc.status == 401 else "forbidden"},
+                    status=exc.status,
+                    headers={"WWW-Authenticate": 'DPoP algs="RS256 PS256 ES256"', "X-Request-Id": request_id},
+                )
             state = await read_pathway(pseudonym)
-            audit.info("pathway read", client=client, pseudonym=pseudonym, found=state is not None)
+            audit.record(
+                actor=principal.client,
+                outcome="found" if state is not None else "not found",
+                peer=peer,
+                **where,
+            )
             if state is None:
                 return self.json({"error": "no pathway for this pseudonym on this worker"}, status=404)
             return self.bytes(json.dumps(state, default=str).encode(), content_type="application/json")

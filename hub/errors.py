@@ -14,6 +14,7 @@
     │   ├── ParseError                     not well-formed (bad XML, bad HL7 framing, bad JSON)
     │   ├── ValidationError                well-formed but breaks the schema or a rule of the format
     │   └── UnsupportedMessage             valid, but a type the hub does not map
+    ├── AuthError                          a request's credentials are missing, invalid or insufficient
     ├── DomainError                        the pure core met an impossible transition
     └── DeliveryError (retriable)          Kafka did not confirm a write
         └── RecordTooLarge (permanent)     the record exceeds the producer's or the topic's size limit
@@ -49,6 +50,16 @@ class StartupTimeout(InfraError):
     """A service did not become ready in time; trying again may help."""
 
     retriable = True
+
+
+class AuthError(HubError):
+    """A request is not authenticated (missing, invalid, expired or replayed token or proof) or lacks a
+    scope. ``reason`` is safe to log and to audit (it never quotes the token)."""
+
+    def __init__(self, reason: str, *, status: int = 401) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 class IdentityError(HubError, ValueError):

@@ -83,6 +83,8 @@ class TopicSettings(BaseModel):
     avvik: str = "samhandling.avvik"
     beds_metrics: str = "samhandling.beds.metrics"
     dlq: str = "samhandling.dlq"
+    audit: str = "samhandling.audit"
+    """Who read which patient-level data when, from where (:mod:`hub.audit`)."""
     partitions: int = Field(default=6, ge=1)
     replication_factor: int = Field(default=1, ge=1)
 
@@ -187,6 +189,40 @@ class WebSettings(BaseModel):
         return value
 
 
+class AuthSettings(BaseModel):
+    """HelseID-compatible access tokens (OAuth2 JWT) with DPoP proof of possession (RFC 9449).
+
+    With ``issuer`` set, patient-level HTTP APIs accept only a JWT access token signed by a key of the
+    issuer's JWKS (``jwks_file`` or ``jwks_url``), for ``audience``, in its validity window, with
+    ``required_scope``, and bound by ``cnf.jkt`` to a DPoP proof for this request."""
+
+    issuer: str | None = None
+    audience: str = "samhandling-hub"
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    required_scope: str = "samhandling:pathway.read"
+    require_dpop: bool = True
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256"])
+    leeway_s: int = Field(default=30, ge=0, le=300)
+    dpop_iat_window_s: int = Field(default=60, ge=1, le=600)
+    public_base_url: str | None = None
+    """The external base URL (scheme://host:port) that DPoP ``htu`` claims name, when behind a proxy."""
+
+    @model_validator(mode="after")
+    def _jwks(self) -> AuthSettings:
+        if self.issuer and not (self.jwks_file or self.jwks_url):
+            raise ConfigError("HUB_AUTH__ISSUER needs HUB_AUTH__JWKS_FILE or HUB_AUTH__JWKS_URL")
+        return self
+
+
+class AuditSettings(BaseModel):
+    """The audit stream of patient-level reads: topic ``topics.audit`` and this log file (JSON lines)."""
+
+    log_file: Path | None = REPO_ROOT / ".hub" / "audit.log"
+    to_kafka: bool = True
+    """Also write each entry to the audit topic (off only in unit tests without a broker)."""
+
+
 class HubSettings(BaseSettings):
     """Every setting of the hub. Environment prefix ``HUB_``, nested groups joined by ``__``."""
 
@@ -202,6 +238,8 @@ class HubSettings(BaseSettings):
     pseudonym: PseudonymSettings = Field(default_factory=PseudonymSettings)
     infra: InfraSettings = Field(default_factory=InfraSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     masterdata_dir: Path | None = None
     """Directory with master data files overriding the shipped ones (same file names)."""
     log_format: Literal["console", "json"] = "console"

@@ -54,7 +54,8 @@ def catalogue(topics: TopicSettings) -> list[TopicSpec]:
     """Every topic the hub uses, with its policy.
 
     Raw topics and canonical events keep 400 days (a year of history for ``hub replay`` plus margin);
-    pathway state and avvik are compacted (latest per key); metrics keep 400 days; dead letters 90 days.
+    pathway state and avvik are compacted (latest per key); metrics keep 400 days; dead letters 90 days;
+    the audit stream ten years.
     """
     p = topics.partitions
     raw = [topics.raw_hl7v2, topics.raw_fhir, topics.raw_plo, topics.raw_ambulance, topics.raw_kpr]
@@ -65,6 +66,7 @@ def catalogue(topics: TopicSettings) -> list[TopicSpec]:
         TopicSpec(topics.avvik, p, _COMPACTED),
         TopicSpec(topics.beds_metrics, p, _retained(400)),
         TopicSpec(topics.dlq, 1, _retained(90)),
+        TopicSpec(topics.audit, 1, _retained(3650)),
     ]
     return specs
 
