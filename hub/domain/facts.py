@@ -17,6 +17,7 @@ from hub.domain.timeutil import to_epoch
 from hub.events import (
     Admission,
     Death,
+    Dialogue,
     Discharge,
     EpisodeRef,
     Event,
@@ -170,6 +171,8 @@ def _attrs(event: Event) -> tuple[str | None, tuple[str, ...]]:  # noqa: PLR0911
             return body.mission_id, (body.hastegrad.value, body.area.value, dest)
         case ManualAvvik():
             return None, (body.category,)
+        case Dialogue():  # a Dialogmelding question or answer: kept on the pathway by conversation
+            return body.conversation_id, (body.in_reply_to or "", body.topic_code or "")
         case _:
             return None, ()
 

@@ -233,3 +233,17 @@ def test_pathway_state_names_every_source_id_and_avvik_carry_the_pathway(md: Mas
     assert last.to_dict()["source_ids"] == list(last.source_ids)
     assert records
     assert {r.pathway_id for r in records.values()} == {last.pathway_id}
+
+
+def test_dialogue_messages_keep_their_conversation_in_the_state() -> None:
+    """A Dialogmelding question and answer are facts keyed by conversation, surviving serialisation."""
+    from hub.domain.facts import Fact
+    from tests.factories import all_examples
+
+    dialogue = [e for e in all_examples() if e.event_type.value.startswith("DIALOGUE_")]
+    assert len(dialogue) == 2
+    facts = [fact_from_event(e) for e in dialogue]
+    assert {f.ep for f in facts} == {"C1"}
+    answer = next(f for f in facts if f.type is EventType.DIALOGUE_ANSWER_SENT)
+    assert answer.attr(0) == "C1"
+    assert [Fact.from_list(f.to_list()) for f in facts] == facts
