@@ -7,6 +7,7 @@ tuple notation ``(record_name, datum)`` so the branch is explicit, never guessed
 Mapping: str→string, int→long, bool→boolean, float→double, bytes→bytes, datetime→long/timestamp-micros,
 date→int/date, StrEnum→enum (with ``default`` when it has UNKNOWN or OTHER, for reader-side evolution),
 ``X | None``→["null", X] default null, dict[str, X]→map, list[X]/tuple[X, ...]→array, model→record.
+Fields with a default in the model carry it as their Avro default where Avro can (see ``_avro_default``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from enum import Enum
 from typing import Any, Union
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 NAMESPACE = "no.samhandling.hub"
 JsonDict = dict[str, Any]
@@ -30,6 +33,32 @@ def _full(name: str) -> str:
 
 def _is_union(tp: Any) -> bool:
     return typing.get_origin(tp) in (Union, types.UnionType)
+
+
+_NO_DEFAULT = object()
+_SCALARS = (bool, int, float, str)
+
+
+def _avro_default(info: FieldInfo) -> Any:
+    """The Avro default of a model field, or ``_NO_DEFAULT``.
+
+    A default lets a reader of the new schema read records written before the field existed (schema
+    evolution, ``hub schemas check``). Optional fields default to null; scalar and enum defaults and empty
+    list / dict factories carry over. A union's default must match its first branch: only null is used.
+    """
+    annotation = info.annotation
+    if _is_union(annotation):
+        nullable = type(None) in typing.get_args(annotation)
+        return None if nullable and info.default is None else _NO_DEFAULT
+    if info.default_factory is not None:
+        factory: Any = info.default_factory
+        return {list: [], dict: {}, tuple: [], set: [], frozenset: []}.get(factory, _NO_DEFAULT)
+    value = info.default
+    if value is PydanticUndefined:
+        return _NO_DEFAULT
+    if isinstance(value, Enum):
+        return str(value.value)
+    return value if isinstance(value, _SCALARS) else _NO_DEFAULT
 
 
 class _Builder:
@@ -47,8 +76,9 @@ class _Builder:
             field: JsonDict = {"name": fname, "type": ftype}
             if info.description:
                 field["doc"] = info.description
-            if _is_union(info.annotation) and type(None) in typing.get_args(info.annotation):
-                field["default"] = None
+            default = _avro_default(info)
+            if default is not _NO_DEFAULT:
+                field["default"] = default
             fields.append(field)
         record: JsonDict = {"type": "record", "name": name, "namespace": NAMESPACE, "fields": fields}
         doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
