@@ -57,6 +57,13 @@ def _start(value: str | None) -> datetime | None:
     help="Synthetic events per simulated day (default: from population, else 100).",
 )
 @click.option(
+    "--census-days",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Start from a census: first send the stays still open at the start (with up to N days of history).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -79,6 +86,7 @@ def simulate(  # noqa: PLR0917 - click passes one argument per option
     duration: float | None,
     start: str | None,
     events_per_day: float | None,
+    census_days: int,
     out_dir: Path | None,
     truth_file: Path | None,
 ) -> None:
@@ -97,6 +105,7 @@ def simulate(  # noqa: PLR0917 - click passes one argument per option
         limit=limit,
         duration=timedelta(hours=duration) if duration else None,
         events_per_day=events_per_day,
+        census_days=census_days,
     )
 
     if truth_file is not None and out_dir is None:

@@ -170,6 +170,7 @@ async def run_demo(
             deviation_share=options.deviation_share,
             start=options.start or datetime.now(UTC) - timedelta(days=options.history_days),
             follow_wall_clock=options.start is None,
+            census_days=30,  # start from a realistic census: patients already in beds, some waiting
         )
         sim_task = asyncio.create_task(run_simulation(settings, sim, stop))
         watcher = asyncio.create_task(_first_data(board.url, started_at, say))
