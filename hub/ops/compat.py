@@ -132,7 +132,10 @@ class _Checker:
                 self.check(reader, branch, f"{path}[{label}]" if len(writer) > 1 else path, rns, wns)
             return
         if rkind == "union":
-            if not any(self.matches(branch, writer, rns, wns) for branch in reader):
+            same = self.same_branch(reader, writer, rns)
+            if same is not None:  # the branch the specification picks: resolve it, naming what breaks
+                self.check(same, writer, path, rns, wns)
+            elif not any(self.matches(branch, writer, rns, wns) for branch in reader):
                 self.problems.append(
                     Problem(path or ".", f"the new union has no branch that reads {self.label(writer)}")
                 )
@@ -163,6 +166,16 @@ class _Checker:
                 self.problems.append(Problem(path, f"fixed size changed from {writer['size']}"))
         else:
             self.record(reader, writer, path or reader["name"], rns, wns)
+
+    def same_branch(self, union: list[Any], writer: Any, rns: str | None) -> Any:
+        """The reader branch of the writer's own kind (and name, for named types), if any."""
+        for branch in union:
+            resolved = self.resolve(branch, self.reader_names, rns)
+            if self.kind(resolved) != self.kind(writer):
+                continue
+            if not isinstance(writer, dict) or "name" not in writer or self.same_name(resolved, writer):
+                return branch
+        return None
 
     def same_name(self, reader: JsonLike, writer: JsonLike) -> bool:
         names = {_short(reader["name"]), *(_short(a) for a in reader.get("aliases", []))}
