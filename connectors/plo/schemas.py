@@ -1,9 +1,15 @@
-"""The ELIN XML schemas, loaded once per namespace from the copies in ``schemas/elin/xsd`` (no network).
+r"""The ELIN XML schemas, loaded once per namespace from the copies in ``schemas/elin/xsd`` (no network).
 
 Imports inside the standard schemas point at sibling files or at remote addresses; :data:`LOCATIONS` maps each
 imported namespace to the local copy, and xmlschema runs with ``allow="local"`` (never fetches a URL) and
 ``defuse="always"`` (schema files parsed without entities). Building a schema takes about a second, so each is
 built on first use and cached for the life of the process.
+
+**Patterns run in linear time.** xmlschema checks ``xs:pattern`` facets with Python's backtracking ``re``; the
+KITH type ``oid`` (``(\d+\.?)*\d+``) then takes exponential time on a long digit run followed by a letter (one
+35-digit code attribute froze the PLO connector). Every pattern facet of a built schema is recompiled with
+RE2 (google-re2, a regex engine without backtracking, :func:`linear_patterns`); a pattern RE2 cannot run makes
+the schema fail to load instead of falling back to ``re``.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 import xmlschema
 from lxml import etree
+from xmlschema.validators.facets import XsdPatternFacets
 
-from hub.errors import UnsupportedMessage, ValidationError
+from hub.errors import ConfigError, UnsupportedMessage, ValidationError
 
 _REPO_XSD = Path(__file__).resolve().parents[2] / "schemas" / "elin" / "xsd"
 _WHEEL_XSD = Path(__file__).resolve().parents[2] / "hub" / "_schemas" / "elin" / "xsd"
@@ -77,6 +85,56 @@ _lock = threading.Lock()
 _MAX_REASON = 300
 
 
+_PY_END = "$(?!\\n\\Z)"
+"""How xmlschema's translation ends a pattern (end of text, not before a final newline)."""
+_UNICODE_DIGIT = re.compile(r"(?<!\\)((?:\\\\)*)\\d")
+"""``\\d`` not itself escaped: XSD (and Python) mean any Unicode decimal digit, RE2's ``\\d`` is ASCII only."""
+
+
+class LinearPattern:
+    """An XSD pattern compiled by RE2, with the ``match``/``pattern`` of the ``re.Pattern`` it replaces."""
+
+    __slots__ = ("_re2", "pattern")
+
+    def __init__(self, python_pattern: str) -> None:
+        self.pattern = python_pattern
+        body = python_pattern
+        if body.startswith("^") and body.endswith(_PY_END):
+            body = "\\A" + body[1 : -len(_PY_END)] + "\\z"
+        body = _UNICODE_DIGIT.sub(lambda m: m.group(1) + "\\p{Nd}", body)
+        options = re2.Options()
+        options.log_errors = False
+        try:
+            self._re2 = re2.compile(body, options)
+        except re2.error as exc:
+            raise ConfigError(
+                f"XSD pattern {python_pattern!r} cannot run without backtracking: {exc}"
+            ) from exc
+
+    def match(self, text: str) -> Any:
+        """The match at the start of ``text`` (the pattern is anchored at both ends), or None."""
+        return self._re2.match(text)
+
+    def __repr__(self) -> str:
+        return f"LinearPattern({self.pattern!r})"
+
+
+def linear_patterns(schema: Any) -> int:
+    """Replace every pattern facet's compiled ``re`` of ``schema`` (and what it imports) by RE2; the count."""
+    replaced = 0
+    for component in schema.maps.iter_components():
+        facets = getattr(component, "facets", None)
+        if not isinstance(facets, dict):
+            continue
+        for facet in facets.values():
+            if isinstance(facet, XsdPatternFacets):
+                facet.patterns = [
+                    p if isinstance(p, LinearPattern) else LinearPattern(p.pattern) for p in facet.patterns
+                ]
+                replaced += len(facet.patterns)
+    return replaced
+
+
 def schema_for(namespace: str) -> Any:
     """The (cached) compiled schema for documents in ``namespace``; UnsupportedMessage if there is none."""
     if namespace not in DOCUMENTS:
@@ -88,6 +146,7 @@ def schema_for(namespace: str) -> Any:
             schema = xmlschema.XMLSchema(
                 str(XSD_DIR / DOCUMENTS[namespace]), locations=locations, allow="local", defuse="always"
             )
+            linear_patterns(schema)
             _cache[namespace] = schema
     return schema
 

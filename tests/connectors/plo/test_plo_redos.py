@@ -1,0 +1,99 @@
+"""XSD patterns run in linear time: the KITH ``oid`` pattern no longer backtracks exponentially."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from connectors.plo import schemas
+from tests.connectors.plo.conftest import sample
+
+ORIGINAL = 'S="2.16.578.1.12.4.1.1.9051"'
+SAMPLE = "Innleggelsesrapport_v1-6_Ny.xml"
+
+
+def _validate_in_child(payload: bytes, tmp_path: Path) -> dict[str, float | str]:
+    """Validate in a child process so a catastrophic backtrack (which holds the GIL) can be timed out."""
+    path = tmp_path / "m.xml"
+    path.write_bytes(payload)
+    code = textwrap.dedent(
+        f"""
+        import json, sys, time
+        from connectors.plo import msghead, schemas, xmlsafe
+        from hub.errors import ValidationError
+        root = xmlsafe.parse(open({str(path)!r}, "rb").read())
+        for ns in (schemas.MSGHEAD_NS, "http://www.kith.no/xmlstds/po/Innleggelsesrapport/2012-04-01"):
+            schemas.schema_for(ns)
+        started = time.perf_counter()
+        try:
+            msghead.validate_msghead(root)
+            outcome = "valid"
+        except ValidationError as exc:
+            outcome = "invalid: " + str(exc)[:200]
+        print(json.dumps({{"seconds": time.perf_counter() - started, "outcome": outcome}}))
+        """
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("validating one message took more than 30 s (backtracking regex)")
+    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("digits", [35, 2000])
+def test_long_oid_with_a_letter_is_rejected_fast(digits: int, tmp_path: Path) -> None:
+    """A code attribute of many digits and a letter (minutes to centuries with ``re``) is refused in < 0.5 s."""
+    payload = sample(SAMPLE).replace(ORIGINAL.encode(), f'S="{"1" * digits}x"'.encode(), 1)
+    result = _validate_in_child(payload, tmp_path)
+    assert str(result["outcome"]).startswith("invalid")
+    assert float(result["seconds"]) < 0.5
+
+
+def test_valid_oid_still_valid(tmp_path: Path) -> None:
+    """The sample with real OIDs still validates."""
+    assert _validate_in_child(sample(SAMPLE), tmp_path)["outcome"] == "valid"
+
+
+def test_every_pattern_of_a_built_schema_is_linear() -> None:
+    """No pattern facet of the MsgHead schema set is left to Python's backtracking ``re``."""
+    from xmlschema.validators.facets import XsdPatternFacets
+
+    schema = schemas.schema_for(schemas.MSGHEAD_NS)
+    facets = [
+        f
+        for c in schema.maps.iter_components()
+        if isinstance(getattr(c, "facets", None), dict)
+        for f in c.facets.values()
+        if isinstance(f, XsdPatternFacets)
+    ]
+    assert facets
+    assert all(isinstance(p, schemas.LinearPattern) for f in facets for p in f.patterns)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("1.2.3", True),
+        ("2.16.578.1.12.4.1.1.9051", True),
+        ("1..2", False),
+        ("", False),
+        ("1" * 40 + "a", False),
+    ],
+)
+def test_oid_pattern_keeps_its_meaning(value: str, ok: bool) -> None:
+    """RE2 gives the same answers as the XSD pattern ``(\\d+\\.?)*\\d+``."""
+    oid = schemas.schema_for(schemas.MSGHEAD_NS).maps.types["{http://www.kith.no/xmlstds}oid"]
+    assert oid.is_valid(value) is ok
