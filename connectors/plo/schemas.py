@@ -88,7 +88,7 @@ _MAX_REASON = 300
 _PY_END = "$(?!\\n\\Z)"
 """How xmlschema's translation ends a pattern (end of text, not before a final newline)."""
 _UNICODE_DIGIT = re.compile(r"(?<!\\)((?:\\\\)*)\\d")
-"""``\\d`` not itself escaped: XSD (and Python) mean any Unicode decimal digit, RE2's ``\\d`` is ASCII only."""
+"""An unescaped ``\\d``: XSD (and Python) mean any Unicode decimal digit, RE2's ``\\d`` is ASCII only."""
 
 
 class LinearPattern:
@@ -128,9 +128,10 @@ def linear_patterns(schema: Any) -> int:
             continue
         for facet in facets.values():
             if isinstance(facet, XsdPatternFacets):
-                facet.patterns = [
+                linear: list[Any] = [
                     p if isinstance(p, LinearPattern) else LinearPattern(p.pattern) for p in facet.patterns
                 ]
+                facet.patterns = linear
                 replaced += len(facet.patterns)
     return replaced
 
