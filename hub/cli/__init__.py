@@ -23,6 +23,8 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("hub.cli.simulate", "simulate"),
     ("hub.cli.demo", "demo"),
     ("hub.cli.board", "board"),
+    ("hub.cli.dlq", "dlq"),
+    ("hub.cli.messages", "messages"),
 )
 
 

@@ -55,6 +55,11 @@ class RawMessage(Part):
     unmapped: str | None = Field(
         default=None, description="Why a valid message mapped to no canonical event, when it did not"
     )
+    reprocessed_from: str | None = Field(
+        default=None,
+        description="The dead letter this record was reprocessed from (`hub dlq reprocess`), as "
+        "<dlq topic>:<partition>:<offset>; null for a message a connector accepted first time",
+    )
 
     @field_validator("received_at")
     @classmethod
