@@ -13,7 +13,8 @@ from hub.errors import HubError, InputError, SerdeError
 from hub.events import Event
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
-from hub.identity.sealing import Sealer, sha256_hex
+from hub.identity.masking import mask_digits
+from hub.identity.sealing import Sealer
 from hub.serde import TopicCodec
 
 log = structlog.get_logger(__name__)
@@ -46,10 +47,10 @@ class Normaliser:
                 source=source,
                 stage="normalise",
                 code=code,
-                reason=reason,
+                reason=mask_digits(reason),
                 received_at=at,
                 message_id=msg_id,
-                payload_sha256=sha256_hex(data),
+                payload_sha256=self.sealer.digest(data),
                 sealed_payload=self.sealer.seal(data),
                 key_id=self.sealer.active_key_id,
             ),

@@ -58,7 +58,8 @@ from hub.events.internal import RejectionJoin, Tick
 from hub.events.outputs import AvvikRecord, AvvikStatus, BedMetricsRecord, PathwayStateRecord
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
-from hub.identity.sealing import Sealer, sha256_hex
+from hub.identity.masking import mask_digits
+from hub.identity.sealing import Sealer
 from hub.masterdata import load_masterdata
 from hub.observability.metrics import HubMetrics
 from hub.serde import SingleObjectCodec, TopicCodec, codec_for
@@ -430,9 +431,9 @@ def _pathway_dead_letter(sealer: Sealer, data: bytes, reason: str, code: str = "
         source="events",
         stage="pathway",
         code=code,
-        reason=reason,
+        reason=mask_digits(reason),
         received_at=datetime.now(UTC),
-        payload_sha256=sha256_hex(data),
+        payload_sha256=sealer.digest(data),
         sealed_payload=sealer.seal(data),
         key_id=sealer.active_key_id,
     )

@@ -13,6 +13,14 @@ downstream it overwrites).
 Size: a message whose raw record would exceed ``MAX_RECORD_BYTES`` (or that the sink refuses as too large)
 is refused for good (code ``too_large``) and dead-lettered; a dead letter too large to carry the sealed
 original keeps only its hash and says so. Neither is ever answered "try again".
+
+Person numbers: a connector accepts real person numbers only (a ``PSN1.`` token where a number belongs is
+refused: only the normaliser reads tokens). Before any record is written its key and value are checked for an
+11-digit number that passes the fødselsnummer/D-nummer rules (:func:`hub.identity.masking.check_record`): a
+message whose id, or whose redacted copy, still holds one is refused (code ``person_number``) and
+dead-lettered sealed; one left in the redacted copy (free text a format's redaction does not know) is
+overwritten with asterisks. Dead-letter reasons are masked and their ``payload_sha256`` is keyed
+(:meth:`Sealer.digest`).
 """
 
 from __future__ import annotations
@@ -30,6 +38,13 @@ from connectors.formats import Accepted, MappingContext, MessageFormat
 from hub.errors import DeliveryError, InputError, RecordTooLarge, SerdeError, ValidationError
 from hub.events.transport import MAX_RECORD_BYTES, DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
+from hub.identity.masking import (
+    PersonNumberLeak,
+    check_record,
+    find_person_numbers,
+    mask_digits,
+    mask_person_numbers,
+)
 from hub.identity.sealing import Sealer, sha256_hex
 from hub.observability.metrics import AckCode, HubMetrics
 from hub.serde import TopicCodec, codec_for
@@ -109,7 +124,7 @@ class Ingestor:
         self.sink = sink
         self.settings = settings
         self.topic = raw_topic(settings, fmt)
-        self.pseudonymiser = Pseudonymiser.from_settings(settings.pseudonym)
+        self.pseudonymiser = Pseudonymiser.from_settings(settings.pseudonym, accept_tokens=False)
         self.sealer = Sealer.from_settings(settings.pseudonym)
         self._raw_codec: TopicCodec[RawMessage] = codec_for(settings, RawMessage, self.topic)
         self._dlq_codec: TopicCodec[DeadLetterRecord] = codec_for(
@@ -154,6 +169,10 @@ class Ingestor:
         except InputError as exc:
             await self.dead_letter(payload, exc, received_at=received_at, stage="connector")
             return IngestResult(error=exc, received_at=received_at)
+        leak = _identifier_leak(accepted)
+        if leak is not None:
+            await self.dead_letter(payload, leak, received_at=received_at, stage="connector")
+            return IngestResult(error=leak, received_at=received_at)
         seen_key = (accepted.system, accepted.message_id)
         while (pending := self._in_flight.get(seen_key)) is not None:  # the same id being written right now
             await pending.wait()
@@ -195,6 +214,9 @@ class Ingestor:
     async def _write(
         self, payload: bytes, accepted: Accepted, seen_key: tuple[str, str], received_at: datetime
     ) -> IngestResult:
+        redacted, leaked = mask_person_numbers(accepted.redacted)
+        if leaked:  # e.g. a number in free text the format's redaction does not know: never to the topic
+            log.warning("person numbers masked in the redacted copy", format=self.fmt.name, count=leaked)
         record = RawMessage(
             format=self.fmt.name,
             source_kind=self.fmt.source_kind,
@@ -202,7 +224,7 @@ class Ingestor:
             message_id=accepted.message_id,
             received_at=received_at,
             content_type=accepted.content_type or self.fmt.content_type,
-            payload=accepted.redacted,
+            payload=redacted,
             sender=accepted.sender,
             receiver=accepted.receiver,
             message_type=accepted.message_type,
@@ -219,6 +241,12 @@ class Ingestor:
         size = len(key) + len(value)
         if size > self.max_record_bytes:
             return await self._too_large(payload, accepted.message_id, received_at, size)
+        try:
+            check_record(self.topic, key, value)
+        except PersonNumberLeak as exc:
+            error = ValidationError(f"{exc} (not redacted)", code="person_number")
+            await self.dead_letter(payload, error, received_at=received_at)
+            return IngestResult(error=error, received_at=received_at)
         try:
             await self.sink.send(self.topic, key, value)
         except RecordTooLarge:
@@ -257,15 +285,17 @@ class Ingestor:
         stage: str = "connector",
         message_id: str | None = None,
     ) -> DeadLetterRecord:
-        """Write ``payload`` (sealed) with the reason to the dead-letter topic."""
+        """Write ``payload`` (sealed) with the (masked) reason to the dead-letter topic."""
+        if message_id is not None and find_person_numbers(message_id):
+            message_id = None
         record = DeadLetterRecord(
             source=self.fmt.name,
             stage=stage,
             code=error.code,
-            reason=error.reason,
+            reason=mask_digits(error.reason),
             received_at=received_at or self._now(),
             message_id=message_id,
-            payload_sha256=sha256_hex(payload),
+            payload_sha256=self.sealer.digest(payload),
             sealed_payload=self.sealer.seal(payload),
             key_id=self.sealer.active_key_id,
         )
@@ -283,7 +313,7 @@ class Ingestor:
             record = record.model_copy(update={"sealed_payload": self.sealer.seal(b""), "reason": reason})
             await self.sink.send(self.settings.topics.dlq, key, self._encode_dead_letter(record))
         log.warning(
-            "message dead-lettered", format=self.fmt.name, code=error.code, reason=error.reason, stage=stage
+            "message dead-lettered", format=self.fmt.name, code=error.code, reason=record.reason, stage=stage
         )
         return record
 
@@ -292,3 +322,17 @@ class Ingestor:
             return self._dlq_codec.encode(record)
         except SerdeError as exc:
             raise DeliveryError(f"cannot encode the dead letter: {exc}") from exc
+
+
+def _identifier_leak(accepted: Accepted) -> ValidationError | None:
+    """A refusal when an identifier that becomes a record key or field (message id, system, sender,
+    receiver) holds a person number."""
+    for name in ("message_id", "system", "sender", "receiver"):
+        value = getattr(accepted, name, None)
+        if isinstance(value, str) and find_person_numbers(value):
+            return ValidationError(
+                f"the {name.replace('_', ' ')} holds a person number; it would become a Kafka key or field",
+                code="person_number",
+                location=name,
+            )
+    return None

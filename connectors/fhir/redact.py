@@ -14,6 +14,9 @@
 * when the sender gave no message id, the keyed content id is recorded in ``meta.tag``
   (system ``urn:samhandling-hub:message-id``), so the redacted copy maps to the same event ids.
 
+* any other string holding a valid person number (``Patient.id``, ``subject.reference``, ``fullUrl``,
+  ``request.url``, ``ifNoneExist``, free text) has it replaced by the same token, so references still resolve.
+
 Free text elsewhere (e.g. ``Encounter.reasonCode.text``) remains; it is clinical, not identifying by design.
 """
 
@@ -28,6 +31,7 @@ from connectors.fhir import codes
 from connectors.fhir.document import Document
 from connectors.formats import MappingContext
 from hub.errors import IdentityError, ValidationError
+from hub.identity.masking import replace_person_numbers
 
 KEPT_RESOURCES = frozenset({"Patient", "Encounter", "MessageHeader", "Location", "Organization"})
 PATIENT_REMOVED = ("name", "telecom", "photo", "contact", "link", "extension", "modifierExtension")
@@ -133,7 +137,7 @@ def _tokens(value: Any, path: str, ctx: MappingContext) -> None:
     if isinstance(value, dict):
         if value.get("system") in codes.PERSON_SYSTEMS and isinstance(value.get("value"), str):
             try:
-                value["value"] = ctx.pseudonymiser.resolve(value["value"]).token
+                value["value"] = ctx.pseudonymiser.token_for(value["value"])
             except IdentityError as exc:
                 raise ValidationError(
                     f"invalid person number: {exc}", code="identity", location=f"{path}.value"
@@ -142,8 +146,20 @@ def _tokens(value: Any, path: str, ctx: MappingContext) -> None:
         if isinstance(reference, str) and PERSON_REFERENCE.search(reference):
             value.pop("display", None)
         for key, child in value.items():
-            if key != "resourceType":
+            if isinstance(child, str):
+                value[key] = _numbers_in_text(child, ctx)
+            elif key != "resourceType":
                 _tokens(child, f"{path}.{key}", ctx)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            _tokens(child, f"{path}[{i}]", ctx)
+            if isinstance(child, str):
+                value[i] = _numbers_in_text(child, ctx)
+            else:
+                _tokens(child, f"{path}[{i}]", ctx)
+
+
+def _numbers_in_text(text: str, ctx: MappingContext) -> str:
+    """Person numbers written anywhere else (``Patient.id``, ``subject.reference``, ``fullUrl``,
+    ``request.url``, ``ifNoneExist``, free text) become their tokens; the same number gives the same token,
+    so references inside the document still resolve."""
+    return replace_person_numbers(text, ctx.pseudonymiser.token_for)

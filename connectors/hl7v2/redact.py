@@ -2,8 +2,9 @@
 
 What stays is exactly what ``adt.map_adt`` reads, so mapping the redacted message gives the same events:
 
-* segments: only MSH, SFT, EVN, PID, PV1, PV2 and DG1 are kept; NK1 (next of kin), PD1, GT1, IN1–IN3, ROL,
-  MRG, OBX, AL1, Z-segments and any other segment are dropped;
+* segments: only MSH, SFT, EVN, the first PID, PV1, PV2 and DG1 are kept; a second PID (the mapping reads
+  the first only), NK1 (next of kin), PD1, GT1, IN1–IN3, ROL, MRG, OBX, AL1, Z-segments and any other
+  segment are dropped — every segment with person data other than the first PID;
 * PID-3: only the person-number repetition is kept, its number replaced by the pseudonym token
   (``PSN1.<key>.<pseudonym>.<year>.<sex>``), its CX-4/CX-5 kept; other identifiers (local ids) dropped;
 * PID-2, 4, 5 (name), 6 (mother's maiden name), 9 (alias), 13/14 (phones), 18 (account), 19 (SSN),
@@ -29,7 +30,14 @@ PERSONNEL_FIELDS = (("EVN", 5), ("PV1", 7), ("PV1", 8), ("PV1", 9), ("PV1", 17),
 def redact(msg: Message, person: PseudonymousPerson | None) -> bytes:
     """The redacted message bytes (``msg`` is modified in place)."""
     tree = msg.tree
-    tree[:] = [seg for seg in tree if len(seg) and str(seg[0]) in KEPT_SEGMENTS]
+    kept, seen_pid = [], False
+    for seg in tree:
+        name = str(seg[0]) if len(seg) else ""
+        if name not in KEPT_SEGMENTS or (name == "PID" and seen_pid):
+            continue
+        seen_pid = seen_pid or name == "PID"
+        kept.append(seg)
+    tree[:] = kept
     msg.reindex()
     comp, rep = msg.header.encoding_chars[0], msg.header.encoding_chars[1]
     esc = msg.tree.escape  # values read with ``get`` are unescaped; escape them again when writing back

@@ -6,7 +6,8 @@ What is changed (in every namespace: MsgHead, PLO, felleskomponent1, Dialogmeldi
   Epikrise ``OffId`` with such a ``TypeOffId``, become the person's pseudonym token ``PSN1.…``; an
   11-digit run anywhere in text or attributes that validates as a person number becomes its token too;
 * names: ``FamilyName``, ``GivenName``, ``MiddleName``, ``NavnMottaker`` and the ``Name`` of a Patient,
-  Person, HCProf or HCPerson are blanked (patients, relatives and health personnel alike);
+  Person, HCProf, HCPerson or Epikrise ``PatientRelParty`` are blanked (patients, relatives and health
+  personnel alike); the next of kin's ``RelPartyOffId`` is removed;
 * ``DateOfBirth`` is removed (birth year and sex survive in the token);
 * addresses: ``StreetAdr``, ``PostalCode``, ``City``, ``Postbox`` are blanked, ``CityDistr`` removed;
   the address ``Type`` and ``County`` (kommunenummer = bostedskommune) are kept;
@@ -30,9 +31,11 @@ from hub.errors import HubError
 from hub.identity import Pseudonymiser, is_token
 
 NAME_ELEMENTS = frozenset({"FamilyName", "GivenName", "MiddleName", "NavnMottaker"})
-PERSON_PARENTS = frozenset({"Patient", "Person", "HCProf", "HCPerson"})
+PERSON_PARENTS = frozenset({"Patient", "Person", "HCProf", "HCPerson", "PatientRelParty"})
+"""Whose ``Name`` is blanked; ``PatientRelParty`` is Epikrise's next of kin."""
 BLANK_ADDRESS_PARTS = frozenset({"StreetAdr", "PostalCode", "City", "Postbox"})
-REMOVED = frozenset({"DateOfBirth", "TeleCom", "CityDistr"})
+REMOVED = frozenset({"DateOfBirth", "TeleCom", "CityDistr", "RelPartyOffId"})
+"""Removed elements; ``RelPartyOffId`` is the next of kin's official id (a person number)."""
 UNRESOLVABLE = "REDACTED"
 _NUMBER = re.compile(r"(?<!\d)(\d{6})\s?(\d{5})(?!\d)")
 
@@ -48,14 +51,14 @@ class Redactor:
         if is_token(identifier):
             return identifier.strip()
         try:
-            return self.pseudonymiser.resolve(identifier).token
+            return self.pseudonymiser.token_for(identifier)
         except HubError:
             return UNRESOLVABLE
 
     def _free_text(self, value: str) -> str:
         def swap(match: re.Match[str]) -> str:
             try:
-                return self.pseudonymiser.resolve(match.group(1) + match.group(2)).token
+                return self.pseudonymiser.token_for(match.group(1) + match.group(2))
             except HubError:
                 return match.group(0)
 

@@ -68,7 +68,12 @@ class Pseudonymiser:
     """Turns person numbers into pseudonyms with the active key; reads tokens made with any configured key."""
 
     def __init__(
-        self, keys: Mapping[str, bytes], active_key_id: str, *, allow_synthetic: bool = True
+        self,
+        keys: Mapping[str, bytes],
+        active_key_id: str,
+        *,
+        allow_synthetic: bool = True,
+        accept_tokens: bool = True,
     ) -> None:
         if active_key_id not in keys:
             raise ConfigError(f"active pseudonym key {active_key_id!r} is not configured")
@@ -80,12 +85,16 @@ class Pseudonymiser:
         self._keys = dict(keys)
         self.active_key_id = active_key_id
         self.allow_synthetic = allow_synthetic
+        self.accept_tokens = accept_tokens
+        """False in connectors: a sender must send a person number, never a token it made up or copied."""
 
     @classmethod
-    def from_settings(cls, settings: PseudonymSettings, *, allow_synthetic: bool = True) -> Pseudonymiser:
+    def from_settings(
+        cls, settings: PseudonymSettings, *, allow_synthetic: bool = True, accept_tokens: bool = True
+    ) -> Pseudonymiser:
         """Build from the ``HUB_PSEUDONYM__*`` settings."""
         keys = {k: v.get_secret_value().encode() for k, v in settings.keys.items()}
-        return cls(keys, settings.active_key_id, allow_synthetic=allow_synthetic)
+        return cls(keys, settings.active_key_id, allow_synthetic=allow_synthetic, accept_tokens=accept_tokens)
 
     def pseudonym_of(self, number: str, *, key_id: str | None = None) -> str:
         """The pseudonym of a (validated) person number under ``key_id`` (default: the active key)."""
@@ -104,11 +113,22 @@ class Pseudonymiser:
             kind=parsed.kind,
         )
 
+    def token_for(self, identifier: str) -> str:
+        """The redaction token of a person number; a token (one this redaction already wrote) unchanged.
+
+        Redactors call this, after the mapping refused tokens in the input (``accept_tokens=False``)."""
+        match = TOKEN_RE.match(identifier.strip())
+        if match is not None and match["key"] in self._keys:
+            return identifier.strip()
+        return self.person(identifier).token
+
     def resolve(self, identifier: str, *, today: date | None = None) -> PseudonymousPerson:
         """A person from either a real person number or a redaction token."""
         match = TOKEN_RE.match(identifier.strip())
         if match is None:
             return self.person(identifier, today=today)
+        if not self.accept_tokens:
+            raise IdentityError("a pseudonym token is not accepted where a person number belongs")
         if match["key"] not in self._keys:
             raise IdentityError(f"pseudonym token made with unknown key id {match['key']!r}")
         year = int(match["year"])

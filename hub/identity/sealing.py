@@ -7,6 +7,7 @@ Kafka readable. ``seal`` returns ``nonce || ciphertext``; ``open_sealed`` revers
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 
@@ -19,10 +20,11 @@ from hub.errors import ConfigError, IdentityError
 from hub.settings import PseudonymSettings
 
 _INFO = b"samhandling-hub dead-letter sealing v1"
+_DIGEST_INFO = b"samhandling-hub dead-letter digest v1"
 
 
-def _derive(secret: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret)
+def _derive(secret: bytes, info: bytes = _INFO) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
 
 class Sealer:
@@ -32,6 +34,7 @@ class Sealer:
         if active_key_id not in keys:
             raise ConfigError(f"active pseudonym key {active_key_id!r} is not configured")
         self._aead = {key_id: AESGCM(_derive(secret)) for key_id, secret in keys.items()}
+        self._digest_key = _derive(keys[active_key_id], _DIGEST_INFO)
         self.active_key_id = active_key_id
 
     @classmethod
@@ -46,6 +49,11 @@ class Sealer:
         nonce = os.urandom(12)
         return nonce + self._aead[self.active_key_id].encrypt(nonce, payload, None)
 
+    def digest(self, payload: bytes) -> str:
+        """Keyed hex digest (HMAC-SHA256, key derived from the active pseudonym key) that identifies a dead
+        letter: unlike a plain SHA-256 it cannot be confirmed by hashing guessed messages."""
+        return hmac.new(self._digest_key, payload, hashlib.sha256).hexdigest()
+
     def open_sealed(self, sealed: bytes, key_id: str) -> bytes:
         """Decrypt what :meth:`seal` made with key ``key_id``."""
         aead = self._aead.get(key_id)
@@ -58,5 +66,6 @@ class Sealer:
 
 
 def sha256_hex(payload: bytes) -> str:
-    """Hex SHA-256 of a payload, to identify a dead letter without opening it."""
+    """Hex SHA-256 of a payload, for in-process comparisons only; what goes to a topic uses
+    :meth:`Sealer.digest`."""
     return hashlib.sha256(payload).hexdigest()

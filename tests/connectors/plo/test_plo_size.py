@@ -13,7 +13,7 @@ from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, DropDirectory, build_app
 from connectors.plo.xmlsafe import HTTP_MAX_BYTES, MAX_BYTES, attr, child, children, parse, text
 from hub.events.transport import MAX_RECORD_BYTES, RECORD_FRAMING_BYTES, DeadLetterRecord
-from hub.identity.sealing import Sealer, sha256_hex
+from hub.identity.sealing import Sealer
 from hub.serde import codec_for
 from hub.settings import HubSettings
 from tests.connectors.plo.conftest import sample
@@ -76,7 +76,7 @@ async def test_oversized_message_over_http_gets_permanent_avvist_and_dead_letter
     assert dead.code == "too_large"
     assert "larger than the limit" in dead.reason
     assert dead.message_id is None  # refused before it was read
-    assert dead.payload_sha256 == sha256_hex(payload)
+    assert dead.payload_sha256 == Sealer.from_settings(settings.pseudonym).digest(payload)
     assert "too large to keep here" in dead.reason  # over a record's size: the hash identifies it
     assert Sealer.from_settings(settings.pseudonym).open_sealed(dead.sealed_payload, dead.key_id) == b""
 
@@ -111,7 +111,7 @@ async def test_record_over_the_limit_is_refused_not_retried(settings: HubSetting
     dead = _dead(settings, sink)
     assert dead.code == "too_large"
     assert "too large to keep here" in dead.reason  # the dead letter itself could not carry the original
-    assert dead.payload_sha256 == sha256_hex(sample(GOOD))
+    assert dead.payload_sha256 == Sealer.from_settings(settings.pseudonym).digest(sample(GOOD))
 
 
 async def test_topic_refusing_the_record_is_permanent(settings: HubSettings) -> None:
