@@ -14,6 +14,7 @@ from connectors.ambulance.server import PATH, build_app
 from connectors.common.ingest import HTTP_ACKS
 from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
+from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,7 @@ async def _ingest(settings: HubSettings, path: Path, system: str | None) -> bool
 def ambulance(file_: Path | None, system: str | None) -> None:
     """AMK dispatch feed: JSON mission events over HTTP (port HUB_WEB__AMBULANCE_PORT) or from a file."""
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     if file_ is not None:
         if not asyncio.run(_ingest(settings, file_, system)):
             raise SystemExit(1)

@@ -12,6 +12,7 @@ from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
 from connectors.kpr.format import FORMAT
 from connectors.kpr.server import PATH, build_app
+from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
 
 
@@ -52,6 +53,7 @@ async def _ingest(settings: HubSettings, path: Path, payload: bytes, system: str
 def kpr(file_: Path | None, system: str | None) -> None:
     """Municipal KAD / service extracts (IPLOS XML or KPR CSV) over HTTP (HUB_WEB__KPR_PORT) or a file."""
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     if file_ is not None:
         if not asyncio.run(_ingest(settings, file_, file_.read_bytes(), system)):
             raise SystemExit(1)

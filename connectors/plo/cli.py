@@ -17,6 +17,7 @@ from connectors.common.runtime import connector_runtime
 from connectors.plo.flow import FlowRecorder
 from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, DropDirectory, build_app
+from hub.logs import configure_logging
 from hub.masterdata import load_masterdata
 from hub.settings import HubSettings, load_settings
 
@@ -70,4 +71,5 @@ async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, p
 def plo(inbox: Path | None, outbox: Path | None, poll: float) -> None:
     """PLO/ELIN-k messages (MsgHead, Epikrise, AppRec) over HTTP (HUB_WEB__PLO_PORT) and a drop directory."""
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     asyncio.run(_run(settings, inbox, outbox, poll))
