@@ -33,8 +33,11 @@ def hub_cli(ops_settings: HubSettings) -> HubCli:
     env = settings_env(ops_settings)
     env["HUB_AUDIT__LOG_FILE"] = str(ops_settings.audit.log_file)
 
-    def run(*args: str, env_extra: dict[str, str] | None = None) -> Result:
-        return CliRunner().invoke(cli, list(args), env={**env, **(env_extra or {})}, catch_exceptions=False)
+    def run(*args: str, env_extra: dict[str, str] | None = None, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(
+            cli, list(args), env={**env, **(env_extra or {})}, input=input, catch_exceptions=False
+        )
 
     return run
 
