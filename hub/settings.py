@@ -154,6 +154,9 @@ class TlsSettings(BaseModel):
     cert_file: Path | None = None
     key_file: Path | None = None
     client_ca_file: Path | None = None
+    allow_plaintext: bool = False
+    """Outside ``HUB_ENV=dev`` a listener without a certificate refuses to start, unless this is set (TLS
+    terminated in front of the hub, e.g. by a service mesh sidecar)."""
 
     @property
     def enabled(self) -> bool:
@@ -172,6 +175,13 @@ class WebSettings(BaseModel):
     plo_port: int = 8091
     ambulance_port: int = 8092
     kpr_port: int = 8093
+    mllp_max_connections: int = Field(default=64, ge=1)
+    mllp_idle_timeout_s: float = Field(default=300.0, gt=0)
+    """An MLLP connection with no block under way is closed after this long without a byte."""
+    mllp_read_timeout_s: float = Field(default=30.0, gt=0)
+    """A block (and a TLS handshake) must arrive whole within this long of its first byte."""
+    parse_timeout_s: float = Field(default=10.0, gt=0)
+    """Longest a message may take to parse, validate, map and redact (off the event loop) before refusal."""
     api_tokens: dict[str, SecretStr] = Field(default_factory=dict)
     """Static bearer tokens (name -> token, at least 32 characters) allowed to read patient-level data;
     empty means no such reads. Static tokens are accepted only with ``HUB_ENV=dev``; elsewhere patient-level
@@ -258,7 +268,8 @@ class HubSettings(BaseSettings):
         if self.web.api_tokens:
             raise ConfigError(
                 "static HUB_WEB__API_TOKENS are for development only (HUB_ENV=dev): configure HelseID-style "
-                "access tokens (HUB_AUTH__ISSUER, HUB_AUTH__JWKS_FILE or HUB_AUTH__JWKS_URL, HUB_AUTH__AUDIENCE)"
+                "access tokens (HUB_AUTH__ISSUER, HUB_AUTH__JWKS_FILE or HUB_AUTH__JWKS_URL, "
+                "HUB_AUTH__AUDIENCE)"
             )
         dev_keys = [k for k, v in self.pseudonym.keys.items() if v.get_secret_value() == DEV_PSEUDONYM_KEY]
         if dev_keys:

@@ -12,7 +12,7 @@ import ssl
 from pathlib import Path
 
 from hub.errors import ConfigError
-from hub.settings import KafkaSettings, TlsSettings
+from hub.settings import HubSettings, KafkaSettings, TlsSettings
 
 
 def server_context(tls: TlsSettings) -> ssl.SSLContext | None:
@@ -32,6 +32,18 @@ def server_context(tls: TlsSettings) -> ssl.SSLContext | None:
             context.verify_mode = ssl.CERT_REQUIRED
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"TLS certificate or key could not be loaded: {exc}") from exc
+    return context
+
+
+def listener_context(settings: HubSettings) -> ssl.SSLContext | None:
+    """The context every listener uses; outside ``HUB_ENV=dev`` a listener without TLS is refused (unless
+    ``HUB_TLS__ALLOW_PLAINTEXT``)."""
+    context = server_context(settings.tls)
+    if context is None and settings.env != "dev" and not settings.tls.allow_plaintext:
+        raise ConfigError(
+            "no TLS certificate for the listeners: set HUB_TLS__CERT_FILE and HUB_TLS__KEY_FILE "
+            "(HUB_TLS__ALLOW_PLAINTEXT=true only where TLS is terminated in front of the hub)"
+        )
     return context
 
 

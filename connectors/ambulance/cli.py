@@ -16,6 +16,7 @@ from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
 from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
+from hub.tls import listener_context
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +26,7 @@ async def _serve(settings: HubSettings) -> None:
         app = build_app(runtime.ingestor)
         host, port = settings.web.host, settings.web.ambulance_port
         click.echo(f"ambulance connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
-        await serve_until_stopped(app, host, port)
+        await serve_until_stopped(app, host, port, listener_context(settings))
 
 
 async def _ingest(settings: HubSettings, path: Path, system: str | None) -> bool:

@@ -22,13 +22,14 @@ from aiohttp import web
 from connectors.ambulance.format import FORMAT, format_pydantic_errors
 from connectors.ambulance.model import MissionEvent
 from connectors.common.ingest import Ingestor, IngestResult
+from connectors.common.limits import HTTP_MAX_BODY
 from hub.errors import DeliveryError, InputError, ParseError
 
 log = structlog.get_logger(__name__)
 
 PATH: Final = "/ambulance/events"
 MAX_BATCH: Final = 1000
-MAX_BODY: Final = 4 * 1024 * 1024
+MAX_BODY: Final = HTTP_MAX_BODY
 INGESTOR_KEY: Final = web.AppKey("ingestor", Ingestor)
 
 

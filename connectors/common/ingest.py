@@ -14,6 +14,12 @@ Size: a message whose raw record would exceed ``MAX_RECORD_BYTES`` (or that the 
 is refused for good (code ``too_large``) and dead-lettered; a dead letter too large to carry the sealed
 original keeps only its hash and says so. Neither is ever answered "try again".
 
+Parsing runs off the event loop: ``fmt.accept`` (parse, validate, map, redact) runs in a small thread pool
+with a time bound (``parse_timeout_s``), so a costly message neither freezes the protocol server nor
+``/healthz``; one that takes longer is refused (code ``timeout``) and dead-lettered. (A thread cannot be
+stopped: the pool's size caps how many such parses can run at once; the formats' own limits — sizes, XSD
+patterns on RE2 — keep each parse short.)
+
 Person numbers: a connector accepts real person numbers only (a ``PSN1.`` token where a number belongs is
 refused: only the normaliser reads tokens). Before any record is written its key and value are checked for an
 11-digit number that passes the fødselsnummer/D-nummer rules (:func:`hub.identity.masking.check_record`): a
@@ -28,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -51,6 +58,8 @@ from hub.serde import TopicCodec, codec_for
 from hub.settings import HubSettings
 
 log = structlog.get_logger(__name__)
+PARSE_TIMEOUT_S = 10.0
+"""Longest a message may take to parse, validate, map and redact before it is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,8 @@ class Ingestor:
         ack_codes: AckCodes = HTTP_ACKS,
         refuse_reused_ids: bool = False,
         max_record_bytes: int = MAX_RECORD_BYTES,
+        parse_timeout_s: float = PARSE_TIMEOUT_S,
+        parse_threads: int = 2,
     ) -> None:
         self.metrics = metrics
         self.ack_codes = ack_codes
@@ -136,6 +147,26 @@ class Ingestor:
         self._window = dedupe_window
         self.refuse_reused_ids = refuse_reused_ids
         self.max_record_bytes = max_record_bytes
+        self.parse_timeout_s = parse_timeout_s
+        self._parse_pool = ThreadPoolExecutor(
+            max_workers=parse_threads, thread_name_prefix=f"{fmt.name}-parse"
+        )
+
+    def close(self) -> None:
+        """Release the parse threads (a parse still running finishes on its own)."""
+        self._parse_pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _accept(self, payload: bytes, ctx: MappingContext) -> Accepted:
+        """``fmt.accept`` in the parse pool, bounded by ``parse_timeout_s``."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._parse_pool, self.fmt.accept, payload, ctx)
+        try:
+            return await asyncio.wait_for(future, self.parse_timeout_s)
+        except TimeoutError as exc:
+            raise InputError(
+                f"the message took longer than {self.parse_timeout_s:g} s to parse and validate",
+                code="timeout",
+            ) from exc
 
     def _now(self) -> datetime:
         return self._clock.now(UTC)
@@ -165,7 +196,7 @@ class Ingestor:
         received_at = self._now()
         ctx = MappingContext(pseudonymiser=self.pseudonymiser, received_at=received_at, system=system)
         try:
-            accepted = self.fmt.accept(payload, ctx)
+            accepted = await self._accept(payload, ctx)
         except InputError as exc:
             await self.dead_letter(payload, exc, received_at=received_at, stage="connector")
             return IngestResult(error=exc, received_at=received_at)

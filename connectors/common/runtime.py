@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from connectors.common.sink import KafkaSink
 from connectors.formats import MessageFormat
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings
+from hub.tls import listener_context
 
 log = structlog.get_logger(__name__)
 
@@ -53,11 +55,22 @@ def ops_app(registry: CollectorRegistry) -> web.Application:
     return app
 
 
-async def serve_until_stopped(app: web.Application, host: str, port: int) -> None:
-    """Serve ``app`` on ``host:port`` until SIGINT/SIGTERM, then shut down cleanly."""
+async def start_site(
+    runner: web.AppRunner, host: str, port: int, ssl_context: ssl.SSLContext | None
+) -> web.TCPSite:
+    """Listen on ``host:port`` with HTTPS when ``ssl_context`` is set (``hub.tls.listener_context``)."""
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+    await site.start()
+    return site
+
+
+async def serve_until_stopped(
+    app: web.Application, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> None:
+    """Serve ``app`` on ``host:port`` (HTTPS with ``ssl_context``) until SIGINT/SIGTERM, then shut down."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await start_site(runner, host, port, ssl_context)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -86,17 +99,24 @@ async def connector_runtime(
     metrics = HubMetrics(registry)
     sink = KafkaSink.from_settings(settings)
     ingestor = Ingestor(
-        fmt, sink, settings, metrics=metrics, ack_codes=ack_codes, refuse_reused_ids=refuse_reused_ids
+        fmt,
+        sink,
+        settings,
+        metrics=metrics,
+        ack_codes=ack_codes,
+        refuse_reused_ids=refuse_reused_ids,
+        parse_timeout_s=settings.web.parse_timeout_s,
     )
     runner: web.AppRunner | None = None
     try:
         if ops:
             runner = web.AppRunner(ops_app(registry), access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, settings.web.host, settings.web.worker_port).start()
+            await start_site(runner, settings.web.host, settings.web.worker_port, listener_context(settings))
             log.info("ops endpoints", port=settings.web.worker_port, connector=fmt.name)
         yield ConnectorRuntime(settings, sink, metrics, registry, ingestor)
     finally:
         if runner is not None:
             await runner.cleanup()
+        ingestor.close()
         sink.close()

@@ -14,11 +14,12 @@ import structlog
 from aiohttp import web
 
 from connectors.common.ingest import HTTP_ACKS
-from connectors.common.runtime import connector_runtime
+from connectors.common.runtime import connector_runtime, start_site
 from connectors.fhir.format import FORMAT
 from connectors.fhir.server import DEFAULT_MAX_BODY, build_app
 from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
+from hub.tls import listener_context
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +35,7 @@ async def run(settings: HubSettings, *, host: str, port: int, max_body: int) -> 
         runner = web.AppRunner(build_app(runtime.ingestor, max_body=max_body), access_log=None)
         try:
             await runner.setup()
-            await web.TCPSite(runner, host, port).start()
+            await start_site(runner, host, port, listener_context(settings))
             click.echo(f"fhir connector: POST http://{host}:{port}/fhir/Encounter and /fhir (Ctrl-C stops)")
             await stop.wait()
         finally:

@@ -19,6 +19,7 @@ from connectors.hl7v2.mllp import DEFAULT_MAX_SIZE
 from connectors.hl7v2.server import MllpServer
 from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
+from hub.tls import listener_context
 
 log = structlog.get_logger(__name__)
 
@@ -31,10 +32,20 @@ async def run(settings: HubSettings, *, host: str, port: int, max_size: int) -> 
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with connector_runtime(settings, FORMAT, HL7_ACKS) as runtime:
-        server = MllpServer(runtime.ingestor, host=host, port=port, max_size=max_size)
+        server = MllpServer(
+            runtime.ingestor,
+            host=host,
+            port=port,
+            max_size=max_size,
+            max_connections=settings.web.mllp_max_connections,
+            idle_timeout_s=settings.web.mllp_idle_timeout_s,
+            read_timeout_s=settings.web.mllp_read_timeout_s,
+            ssl_context=listener_context(settings),
+        )
         try:
             await server.start()
-            click.echo(f"hl7 connector: MLLP on {host}:{server.bound_port} (Ctrl-C stops)")
+            scheme = "MLLP over TLS" if server.ssl_context else "MLLP"
+            click.echo(f"hl7 connector: {scheme} on {host}:{server.bound_port} (Ctrl-C stops)")
             await stop.wait()
         finally:
             log.info("mllp shutting down")

@@ -49,6 +49,11 @@ class FrameDecoder:
         """Bytes seen outside any block, or in abandoned blocks, for diagnostics."""
 
     @property
+    def in_frame(self) -> bool:
+        """True while a block has started (``<VT>`` seen) and not ended."""
+        return self._in_frame
+
+    @property
     def pending(self) -> int:
         """Bytes of an unfinished block held in the buffer."""
         return len(self._buf)

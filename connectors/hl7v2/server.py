@@ -6,12 +6,20 @@ it pipelines several in one packet they are answered in order). AA is sent only 
 A repeated MSH-10 from the same sender (MSH-3 + MSH-4) within the last ``recent`` accepted messages is
 re-acknowledged AA without parsing or writing again; the Ingestor and the normaliser dedupe by message id and
 event id behind that as well.
+
+Limits: at most ``max_connections`` open connections (more are closed at once); a connection with no block
+under way is closed after ``idle_timeout_s`` of silence; a block must arrive whole within ``read_timeout_s``
+of its start (a sender trickling bytes cannot hold a connection); a block over ``max_size`` is answered AR.
+With an ``ssl_context`` (``HUB_TLS__*``) MLLP runs over TLS; with a client CA the sender must present a
+certificate it signed (mutual TLS).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +35,9 @@ from hub.errors import DeliveryError
 
 log = structlog.get_logger(__name__)
 READ_SIZE = 64 * 1024
+MAX_CONNECTIONS = 64
+IDLE_TIMEOUT_S = 300.0
+READ_TIMEOUT_S = 30.0
 
 
 class IngestPort(Protocol):
@@ -53,8 +64,17 @@ class MllpServer:
         max_size: int = DEFAULT_MAX_SIZE,
         recent: int = 10_000,
         clock: Callable[[], datetime] = _utc_now,
+        max_connections: int = MAX_CONNECTIONS,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.ingestor = ingestor
+        self.max_connections = max_connections
+        self.idle_timeout_s = idle_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.ssl_context = ssl_context
+        self.refused_connections = 0
         self.host = host
         self.port = port
         self.max_size = max_size
@@ -73,8 +93,22 @@ class MllpServer:
 
     async def start(self) -> None:
         """Start listening."""
-        self._server = await asyncio.start_server(self._on_connect, self.host, self.port, limit=READ_SIZE)
-        log.info("mllp listening", host=self.host, port=self.bound_port, max_size=self.max_size)
+        self._server = await asyncio.start_server(
+            self._on_connect,
+            self.host,
+            self.port,
+            limit=READ_SIZE,
+            ssl=self.ssl_context,
+            ssl_handshake_timeout=self.read_timeout_s if self.ssl_context else None,
+        )
+        log.info(
+            "mllp listening",
+            host=self.host,
+            port=self.bound_port,
+            max_size=self.max_size,
+            tls=self.ssl_context is not None,
+            max_connections=self.max_connections,
+        )
 
     async def serve_forever(self) -> None:
         """Serve until cancelled."""
@@ -99,24 +133,45 @@ class MllpServer:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 - always inside a task in a stream callback
-        self._connections.add(task)
         peer = writer.get_extra_info("peername")
+        if len(self._connections) >= self.max_connections:
+            self.refused_connections += 1
+            log.warning("mllp connection refused: too many connections", limit=self.max_connections)
+            writer.close()
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                await writer.wait_closed()
+            return
+        self._connections.add(task)
         log.info("mllp connection opened", peer=str(peer))
         decoder = FrameDecoder(self.max_size)
+        frame_deadline: float | None = None
         try:
             while True:
-                data = await reader.read(READ_SIZE)
+                if decoder.in_frame:
+                    frame_deadline = frame_deadline or time.monotonic() + self.read_timeout_s
+                    wait = frame_deadline - time.monotonic()
+                else:
+                    frame_deadline, wait = None, self.idle_timeout_s
+                try:
+                    data = await asyncio.wait_for(reader.read(READ_SIZE), max(wait, 0.0))
+                except TimeoutError:
+                    log.info(
+                        "mllp connection timed out",
+                        peer=str(peer),
+                        during="a block" if decoder.in_frame else "idle",
+                    )
+                    break
                 if not data:
                     break
                 for block in decoder.feed(data):
                     writer.write(frame(await self.handle(block)))
                     await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
             log.info("mllp connection lost", peer=str(peer), error=type(exc).__name__)
         finally:
             self._connections.discard(task)
             writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError, ssl.SSLError):
                 await writer.wait_closed()
             log.info("mllp connection closed", peer=str(peer), noise_bytes=decoder.discarded)
 

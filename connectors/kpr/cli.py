@@ -14,6 +14,7 @@ from connectors.kpr.format import FORMAT
 from connectors.kpr.server import PATH, build_app
 from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
+from hub.tls import listener_context
 
 
 async def _serve(settings: HubSettings) -> None:
@@ -22,7 +23,7 @@ async def _serve(settings: HubSettings) -> None:
         click.echo(
             f"kpr connector: POST http://{host}:{port}{PATH} (text/csv or application/xml; Ctrl-C stops)"
         )
-        await serve_until_stopped(build_app(runtime.ingestor), host, port)
+        await serve_until_stopped(build_app(runtime.ingestor), host, port, listener_context(settings))
 
 
 async def _ingest(settings: HubSettings, path: Path, payload: bytes, system: str | None) -> bool:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Final
 
+from connectors.common.limits import HTTP_MAX_BODY
 from connectors.formats import Accepted, MappingContext
 from connectors.kpr import csvfeed, iplos
 from connectors.kpr.records import ServiceRecord, to_events
 from hub.errors import ValidationError
 from hub.events import Event, SourceKind
 
-MAX_BYTES: Final = 64 * 1024 * 1024
+MAX_BYTES: Final = HTTP_MAX_BODY
+"""An extract is one raw record (``MAX_RECORD_BYTES``): a larger body could never be accepted."""
 CSV_SYSTEM: Final = "KPR-CSV"
 _BOM: Final = b"\xef\xbb\xbf"
 

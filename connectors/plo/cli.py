@@ -13,13 +13,14 @@ import structlog
 from aiohttp import web
 
 from connectors.common.ingest import APPREC_ACKS
-from connectors.common.runtime import connector_runtime
+from connectors.common.runtime import connector_runtime, start_site
 from connectors.plo.flow import FlowRecorder
 from connectors.plo.format import FORMAT
 from connectors.plo.server import PATH, DropDirectory, build_app
 from hub.logs import configure_logging
 from hub.masterdata import load_masterdata
 from hub.settings import HubSettings, load_settings
+from hub.tls import listener_context
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +35,7 @@ async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, p
             runner = web.AppRunner(build_app(ingestor, flow))
             await runner.setup()
             host, port = settings.web.host, settings.web.plo_port
-            await web.TCPSite(runner, host, port).start()
+            await start_site(runner, host, port, listener_context(settings))
             click.echo(f"plo connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -16,7 +16,7 @@ MAX_BYTES = MAX_RECORD_BYTES - 32 * 1024
 """Largest message accepted: what fits, redacted, in one raw record (``MAX_RECORD_BYTES``, which producer and
 topics agree on) with room for the record's other fields. Larger messages (big attachments) are refused for
 good: AppRec Avvist T99 and a dead letter."""
-HTTP_MAX_BYTES = 8 * MAX_BYTES
+HTTP_MAX_BYTES = 2 * MAX_RECORD_BYTES
 """Largest request body the HTTP endpoint reads at all (a memory guard): up to it an oversized message is
 answered with an Avvist AppRec naming it; beyond it the transport answers 413 without reading it."""
 
