@@ -121,3 +121,32 @@ def _text(journey: Journey) -> str:
             f"  pathway  {s.link}  {p.pseudonym}  {p.status} {p.phase}  pathway {p.pathway_id or '-'}"
         )
     return "\n".join(lines)
+
+
+@messages.command()
+@click.option("--host", default=None, help="Listen address (default HUB_WEB__HOST).")
+@click.option("--port", default=8094, show_default=True, help="Listen port.")
+def serve(host: str | None, port: int) -> None:
+    """The message search as an HTTP API: GET /api/messages, POST /api/messages/search (authenticated)."""
+    import asyncio
+
+    from aiohttp import web
+
+    from hub.auth import RequestAuthenticator
+    from hub.ops.audited import cli_audit
+    from hub.ops.message_search import MessageFinder
+    from hub.ops.messages_api import messages_app
+    from hub.ops.topic_reader import KafkaRecordSource
+    from hub.settings import load_settings
+
+    settings = load_settings()
+    audit, flush = cli_audit(settings)
+    app = messages_app(
+        settings, MessageFinder(settings, KafkaRecordSource(settings), audit), RequestAuthenticator(settings)
+    )
+    try:
+        web.run_app(
+            app, host=host or settings.web.host, port=port, print=click.echo, loop=asyncio.new_event_loop()
+        )
+    finally:
+        flush()
