@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from confluent_kafka import Producer
+
+    from hub.events.transport import RawMessage
     from hub.ops.dlq import Outcome, StoredLetter
+    from hub.serde import TopicCodec
     from hub.settings import HubSettings
 
 
@@ -139,7 +146,7 @@ def reprocess(
     from hub.identity import Pseudonymiser
     from hub.identity.sealing import Sealer
     from hub.ops.audited import cli_actor, cli_audit, request_id
-    from hub.ops.dlq import Reprocessor, Status, attempts_by_link, find
+    from hub.ops.dlq import Reprocessor, attempts_by_link, find
     from hub.ops.topic_reader import KafkaRecordSource
     from hub.serde import codec_for
     from hub.settings import load_settings
@@ -160,10 +167,11 @@ def reprocess(
     topics = {name: raw_topic(settings, get_format(name)) for name in FORMAT_MODULES}
     reprocessor = Reprocessor(
         Sealer.from_settings(settings.pseudonym),
-        Pseudonymiser.from_settings(settings.pseudonym),
+        Pseudonymiser.from_settings(settings.pseudonym, accept_tokens=False),
         get_format,
         topics,
         max_attempts=max_attempts,
+        redacted_pseudonymiser=Pseudonymiser.from_settings(settings.pseudonym),
     )
     reader = KafkaRecordSource(settings)
     since = min((c.record.received_at for c in chosen), default=None)
@@ -179,7 +187,7 @@ def reprocess(
         todo, skipped = reprocessor.plan(letters, chosen, attempts)
         outcomes = list(skipped)
         for letter in todo:
-            outcome = reprocessor.attempt(letter, dry_run=dry_run)
+            outcome = _write(reprocessor.attempt(letter, dry_run=dry_run), codecs, producer)
             audit.record(
                 actor=actor,
                 action="dlq.reprocess" + (" (dry run)" if dry_run else ""),
@@ -188,9 +196,6 @@ def reprocess(
                 peer=None,
                 request_id=rid,
             )
-            if outcome.status is Status.REPROCESSED and outcome.raw is not None and outcome.topic:
-                value = codecs[outcome.topic].encode(outcome.raw)
-                producer.produce(outcome.topic, key=outcome.raw.message_id.encode(), value=value)
             outcomes.append(outcome)
         if producer.flush(30):
             raise DeliveryError("Kafka did not confirm every reprocessed record")
@@ -199,6 +204,22 @@ def reprocess(
         for codec in codecs.values():
             codec.close()
     _report(outcomes)
+
+
+def _write(outcome: Outcome, codecs: Mapping[str, TopicCodec[RawMessage]], producer: Producer) -> Outcome:
+    """Queue the raw record of a letter that now passes, unless it would carry a person number."""
+    from hub.identity.masking import PersonNumberLeak, check_record
+    from hub.ops.dlq import Status
+
+    if outcome.status is not Status.REPROCESSED or outcome.raw is None or outcome.topic is None:
+        return outcome
+    key, value = outcome.raw.message_id.encode(), codecs[outcome.topic].encode(outcome.raw)
+    try:
+        check_record(outcome.topic, key, value)  # the connector's last check, here too
+    except PersonNumberLeak as exc:
+        return replace(outcome, status=Status.STILL_FAILS, detail=f"person_number: {exc}")
+    producer.produce(outcome.topic, key=key, value=value)
+    return outcome
 
 
 def _report(outcomes: list[Outcome]) -> None:

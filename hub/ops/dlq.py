@@ -23,6 +23,7 @@ from connectors.formats import MappingContext, MessageFormat
 from hub.errors import HubError, IdentityError, InputError, SerdeError
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
+from hub.identity.masking import find_person_numbers, mask_digits, mask_person_numbers
 from hub.identity.sealing import Sealer
 from hub.ops.topic_reader import StoredRecord
 from hub.serde import Codec
@@ -121,11 +122,16 @@ class Reprocessor:
         raw_topics: Mapping[str, str],
         *,
         max_attempts: int = 3,
+        redacted_pseudonymiser: Pseudonymiser | None = None,
     ) -> None:
+        """``pseudonymiser`` maps originals a connector refused, so like a connector's it should refuse
+        tokens (``accept_tokens=False``); ``redacted_pseudonymiser`` maps the redacted payloads of
+        normalise-stage letters, which hold tokens (default: ``pseudonymiser``)."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._sealer = sealer
         self._pseudonymiser = pseudonymiser
+        self._redacted_pseudonymiser = redacted_pseudonymiser or pseudonymiser
         self._formats = formats
         self._raw_topics = raw_topics
         self.max_attempts = max_attempts
@@ -177,13 +183,19 @@ class Reprocessor:
         if not payload:
             return Outcome(letter, Status.SKIPPED, "the original was too large to keep in the dead letter")
         fmt = self._formats(record.source)
-        ctx = MappingContext(pseudonymiser=self._pseudonymiser, received_at=record.received_at)
+        pseudonymiser = self._pseudonymiser if record.stage == "connector" else self._redacted_pseudonymiser
+        ctx = MappingContext(pseudonymiser=pseudonymiser, received_at=record.received_at)
         try:
             accepted = fmt.accept(payload, ctx)
         except InputError as exc:
-            return Outcome(letter, Status.STILL_FAILS, f"{exc.code}: {exc.reason}")
+            return Outcome(letter, Status.STILL_FAILS, f"{exc.code}: {mask_digits(exc.reason)}")
         except HubError as exc:
-            return Outcome(letter, Status.STILL_FAILS, f"error: {exc}")
+            return Outcome(letter, Status.STILL_FAILS, f"error: {mask_digits(str(exc))}")
+        for name in ("message_id", "system", "sender", "receiver"):  # the connector's rule: never a key
+            value = getattr(accepted, name, None)
+            if isinstance(value, str) and find_person_numbers(value):
+                return Outcome(letter, Status.STILL_FAILS, f"person_number: the {name} holds a person number")
+        redacted, _masked = mask_person_numbers(accepted.redacted)  # as the connector does
         raw = RawMessage(
             format=fmt.name,
             source_kind=fmt.source_kind,
@@ -191,7 +203,7 @@ class Reprocessor:
             message_id=accepted.message_id,
             received_at=record.received_at,
             content_type=accepted.content_type or fmt.content_type,
-            payload=accepted.redacted,
+            payload=redacted,
             sender=accepted.sender,
             receiver=accepted.receiver,
             message_type=accepted.message_type,

@@ -46,10 +46,11 @@ def _letter(
 def _reprocessor(max_attempts: int = 3, sealer: Sealer = SEALER) -> Reprocessor:
     return Reprocessor(
         sealer,
-        Pseudonymiser(KEYS, "k1"),
+        Pseudonymiser(KEYS, "k1", accept_tokens=False),
         get_format,
         {"hl7v2": "samhandling.raw.hl7v2"},
         max_attempts=max_attempts,
+        redacted_pseudonymiser=Pseudonymiser(KEYS, "k1"),
     )
 
 
@@ -121,3 +122,14 @@ def test_attempt_without_the_key_is_skipped() -> None:
     outcome = _reprocessor(sealer=other).attempt(_letter(0, adt("A05")), dry_run=False)
     assert outcome.status is Status.SKIPPED
     assert "k1" in outcome.detail
+
+
+def test_a_token_in_place_of_a_person_number_stays_refused() -> None:
+    """Like a connector, reprocessing refuses an original with a PSN1 token where a person number belongs;
+    a normalise-stage letter (the redacted copy, tokens by design) maps."""
+    token = Pseudonymiser(KEYS, "k1").person(FNR).token
+    payload = adt("A01", control_id="TOKEN-1", number=token)
+    connector = _reprocessor().attempt(_letter(0, payload, message_id="TOKEN-1"), dry_run=True)
+    assert connector.status is Status.STILL_FAILS
+    normalise = _letter(1, payload, stage="normalise", code="internal", message_id="TOKEN-1")
+    assert _reprocessor().attempt(normalise, dry_run=True).status is Status.WOULD_REPROCESS
