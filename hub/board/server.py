@@ -3,6 +3,10 @@
 ``GET /`` the page · ``GET /static/…`` its JS and CSS · ``GET /api/snapshot`` the view model ·
 ``GET /api/stream`` SSE (``event: snapshot``) whenever the view changes, at least every few seconds ·
 ``GET /healthz``. Everything is served locally; the Content-Security-Policy forbids anything else.
+
+Served over HTTPS with ``HUB_TLS__*`` (plaintext only with ``HUB_ENV=dev`` or ``HUB_TLS__ALLOW_PLAINTEXT``).
+The board shows counts, units and waiting times per kommune — no pseudonym, person number or name — so it
+is not a patient-level read; patient-level reads are the worker's ``/pathway`` (authenticated, audited).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from hub.board.view import BoardNames, BoardState
 from hub.errors import HubError, PrerequisiteMissing
 from hub.masterdata import load_masterdata
 from hub.settings import HubSettings
+from hub.tls import listener_context
 
 log = structlog.get_logger("hub.board")
 
@@ -174,18 +179,23 @@ async def start_board(settings: HubSettings, *, port: int | None = None) -> Boar
         sock = socket.create_server((host, wanted))
     except OSError as exc:
         raise PrerequisiteMissing(f"board cannot listen on {host}:{wanted}: {exc}") from exc
+    try:
+        context = listener_context(settings)
+    except BaseException:
+        sock.close()
+        raise
     actual = int(sock.getsockname()[1])
     feed = BoardFeed(settings, BoardState(board_names(settings)))
     runner = web.AppRunner(create_app(feed), shutdown_timeout=2.0, access_log=None)
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=context).start()
     except BaseException:
         await runner.cleanup()
         sock.close()
         raise
     feed.start()
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{actual}/"
+    url = f"{'https' if context else 'http'}://{shown}:{actual}/"
     log.info("board started", url=url, group_id=feed.group_id)
     return BoardHandle(url=url, port=actual, feed=feed, runner=runner)

@@ -146,3 +146,13 @@ def test_worker_web_server_gets_the_tls_context(pki: Pki, tmp_path: Path) -> Non
     conf = make_faust_app(settings, WorkerOptions(app_id="tls-web")).conf
     assert isinstance(conf.web_ssl_context, ssl.SSLContext)
     assert conf.web_ssl_context.verify_mode == ssl.CERT_REQUIRED
+
+
+async def test_board_without_tls_refused_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live board does not start on plaintext HTTP in production."""
+    from hub.board.server import start_board
+
+    monkeypatch.delenv("HUB_ENV")
+    settings = HubSettings(pseudonym=PseudonymSettings(keys={"k": "x" * 40}, active_key_id="k"))  # type: ignore[dict-item]
+    with pytest.raises(ConfigError, match="TLS"):
+        await start_board(settings, port=0)
