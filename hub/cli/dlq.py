@@ -210,6 +210,7 @@ def _write(outcome: Outcome, codecs: Mapping[str, TopicCodec[RawMessage]], produ
     """Queue the raw record of a letter that now passes, unless it would carry a person number."""
     from hub.identity.masking import PersonNumberLeak, check_record
     from hub.ops.dlq import Status
+    from hub.ops.traceparent import kafka_headers, new_trace
 
     if outcome.status is not Status.REPROCESSED or outcome.raw is None or outcome.topic is None:
         return outcome
@@ -218,7 +219,7 @@ def _write(outcome: Outcome, codecs: Mapping[str, TopicCodec[RawMessage]], produ
         check_record(outcome.topic, key, value)  # the connector's last check, here too
     except PersonNumberLeak as exc:
         return replace(outcome, status=Status.STILL_FAILS, detail=f"person_number: {exc}")
-    producer.produce(outcome.topic, key=key, value=value)
+    producer.produce(outcome.topic, key=key, value=value, headers=kafka_headers(new_trace()))
     return outcome
 
 

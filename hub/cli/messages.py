@@ -105,7 +105,8 @@ def _text(journey: Journey) -> str:
         r = journey.raw.record
         mapped = ", ".join(r.event_types or []) or (r.unmapped or "no events")
         again = f"  (reprocessed from {r.reprocessed_from})" if r.reprocessed_from else ""
-        lines.append(f"  raw      {journey.raw.link}  {r.message_type or '-'}  → {mapped}{again}")
+        trace = f"  trace {journey.raw.trace_id}" if journey.raw.trace_id else ""
+        lines.append(f"  raw      {journey.raw.link}  {r.message_type or '-'}  → {mapped}{again}{trace}")
     lines += [f"  dead     {d.link}  {d.record.code}: {d.record.reason}" for d in journey.dead_letters]
     for e in journey.events:
         who = e.record.patient.pseudonym if e.record.patient else "-"

@@ -44,6 +44,8 @@ class Located(Generic[M]):
 
     link: str
     record: M
+    trace_id: str | None = None
+    """The W3C trace id in the record's ``traceparent`` header, when it has one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +90,17 @@ class Journey:
         """The journey as JSON-able data (payloads left out: they are the redacted source message)."""
 
         def links(items: Iterable[Located[Any]], **fields: Any) -> list[dict[str, Any]]:
-            return [{"link": i.link, **{k: f(i.record) for k, f in fields.items()}} for i in items]
+            return [
+                {"link": i.link, "trace_id": i.trace_id, **{k: f(i.record) for k, f in fields.items()}}
+                for i in items
+            ]
 
         raw = None
         if self.raw is not None:
             r = self.raw.record
             raw = {
                 "link": self.raw.link,
+                "trace_id": self.raw.trace_id,
                 "format": r.format,
                 "system": r.system,
                 "message_type": r.message_type,

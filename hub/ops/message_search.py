@@ -29,6 +29,7 @@ from hub.identity.numbers import parse_person_number
 from hub.ops.audited import Auditor
 from hub.ops.journeys import Journey, Located, Query, Records, journeys
 from hub.ops.topic_reader import RecordSource, StoredRecord
+from hub.ops.traceparent import from_headers
 from hub.serde import TopicCodec, codec_for
 from hub.settings import HubSettings
 
@@ -48,7 +49,8 @@ def _decode(records: Iterable[StoredRecord], codec: TopicCodec[M]) -> Iterator[L
         if stored.value is None:
             continue
         try:
-            yield Located(stored.link, codec.decode(stored.value))
+            trace = from_headers(stored.headers)
+            yield Located(stored.link, codec.decode(stored.value), trace.trace_id if trace else None)
         except SerdeError:
             continue  # not this hub's record (the dead-letter tools report those)
 

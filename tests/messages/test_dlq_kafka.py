@@ -17,6 +17,7 @@ from hub.events.transport import RawMessage
 from hub.identity import Pseudonymiser
 from hub.identity.sealing import Sealer
 from hub.ops.topic_reader import KafkaRecordSource
+from hub.ops.traceparent import from_headers
 from hub.serde import codec_for
 from hub.settings import HubSettings
 from tests.connectors.hl7v2.hl7_samples import FNR, adt
@@ -125,8 +126,16 @@ async def test_reprocess_after_a_mapping_fix(
     assert normalised.dead_letter is None
     assert [e.event_type for e in normalised.events] == [EventType.ADMITTED]
 
+    [stored] = list(KafkaRecordSource(ops_settings, timeout_s=10).read(ops_settings.topics.raw_hl7v2))
+    trace = from_headers(stored.headers)
+    assert trace is not None  # a new W3C trace starts with the reprocessed record
+    found = hub_cli("messages", "find", "--id", "DLQ-FIX-1", "--json")
+    journey = json.loads(found.output.splitlines()[-1])
+    assert journey["raw"]["reprocessed_from"] == link
+    assert journey["raw"]["trace_id"] == trace.trace_id
+
     again = hub_cli("dlq", "reprocess", "--all")
     assert "skipped: already reprocessed" in again.output
     assert len(_raw_records(ops_settings)) == 1
     actions = [e["action"] for e in audit_entries(ops_settings)]
-    assert actions == ["dlq.reprocess", "dlq.reprocess (dry run)", "dlq.reprocess"]
+    assert actions == ["dlq.reprocess", "dlq.reprocess (dry run)", "dlq.reprocess", "messages.find"]
