@@ -1,7 +1,9 @@
-"""HelseID-compatible OAuth2 access tokens (JWT, RFC 9068): signature by a key of the configured issuer's
-JWKS, ``iss``, ``aud``, ``exp``/``nbf`` (with leeway), the required scope, and — for DPoP-bound tokens —
-the proof of possession (:mod:`hub.auth.dpop`). A token bound with ``cnf.jkt`` is accepted only with the
-``DPoP`` scheme and a matching proof; with ``require_dpop`` an unbound token is refused."""
+"""HelseID-compatible OAuth2 access tokens (JWT, RFC 9068, ``typ`` ``at+jwt``).
+
+Checked: the signature by a key of the configured issuer's JWKS, ``iss``, ``aud``, ``exp``/``nbf``/``iat``
+(with leeway), the required scope, and — for DPoP-bound tokens — the proof of possession
+(:mod:`hub.auth.dpop`). A token bound with ``cnf.jkt`` is accepted only with the ``DPoP`` scheme and a
+matching proof; with ``require_dpop`` (the default) an unbound token is refused."""
 
 from __future__ import annotations
 
@@ -61,15 +63,15 @@ class AccessTokenVerifier:
         """A verifier with the issuer's JWKS loaded."""
         return cls(settings, load_jwks(settings))
 
-    def verify(
-        self, scheme: str, access_token: str, method: str, url: str, dpop: str | None
-    ) -> Principal:
+    def verify(self, scheme: str, access_token: str, method: str, url: str, dpop: str | None) -> Principal:
         """The caller, or :class:`AuthError`."""
         s = self._settings
         try:
             token = jwt.decode(access_token, self._keys, algorithms=s.algorithms)
         except JoseError as exc:
             raise AuthError(f"access token invalid ({type(exc).__name__})") from exc
+        if str(token.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+            raise AuthError("not an access token (typ is not at+jwt)")
         claims: dict[str, Any] = dict(token.claims)
         self._check_claims(claims)
         jkt = (claims.get("cnf") or {}).get("jkt") if isinstance(claims.get("cnf"), dict) else None

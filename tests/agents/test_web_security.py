@@ -103,3 +103,30 @@ async def test_wrong_token_refused(client: tuple[TestClient[Any, Any], ListSink,
     response = await http.get("/pathway/KNOWN", headers={"Authorization": "Bearer " + "u" * 40})
     assert response.status == 401
     assert sink.records[-1][1]["outcome"] == "refused: invalid credentials"
+
+
+async def test_pathway_read_with_dpop_token(tmp_path: Path) -> None:
+    """With an issuer configured, a HelseID-style token + DPoP proof for this URL reads; a replay does not."""
+    from tests.auth.issuer import Issuer
+
+    issuer = Issuer(tmp_path)
+    settings = HubSettings(data_dir=tmp_path / "d", auth=issuer.settings())
+    app = make_faust_app(settings, WorkerOptions(app_id="web-dpop"))
+    sink = ListSink()
+
+    async def read_pathway(pseudonym: str) -> dict[str, Any] | None:
+        return {"pseudonym": pseudonym}
+
+    register_views(
+        app, settings, CollectorRegistry(), read_pathway, lambda _r: None, audit_log=AuditLog(sink, None)
+    )
+    app.web.init_server()
+    async with TestClient(TestServer(app.web.web_app)) as http:  # type: ignore[attr-defined]
+        url = str(http.make_url("/pathway/KNOWN"))
+        token = issuer.token()
+        proof = issuer.proof(token, url=url)
+        headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+        assert (await http.get("/pathway/KNOWN", headers=headers)).status == 200
+        assert sink.records[-1][1]["actor"] == "kommune-journal"
+        assert (await http.get("/pathway/KNOWN", headers=headers)).status == 401
+        assert "replayed" in sink.records[-1][1]["outcome"]
