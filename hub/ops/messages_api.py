@@ -3,6 +3,7 @@
 * ``GET /api/messages?message_id=&pseudonym=&since=&until=&source=&status=``: journeys as JSON.
 * ``POST /api/messages/search`` with a JSON body of the same fields plus ``person_number``: a patient by
   person number. The number travels in the body only, never in a URL (URLs end up in access logs).
+* ``GET /``: the operator page (static; it calls the API with the token the operator enters).
 
 Every request is authenticated by an :class:`Authenticator` (``hub.auth.RequestAuthenticator``: HelseID-style
 JWT + DPoP, static bearer tokens only with ``HUB_ENV=dev``) and audited, refused or answered, with the caller,
@@ -16,6 +17,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -28,6 +30,13 @@ from hub.ops.message_search import FORMATS, Caller, MessageFinder, patient_pseud
 from hub.settings import HubSettings
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+STATIC = Path(__file__).parent / "static"
+_PAGE = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""The operator page holds no data (it asks the API with the operator's token); it keeps to its origin."""
 _FIELDS = ("message_id", "pseudonym", "since", "until", "source", "status")
 
 
@@ -130,7 +139,18 @@ def messages_app(
             return web.json_response({"error": "the body must be a JSON object"}, status=400)
         return await answer(request, body)
 
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(
+            body=(STATIC / "messages.html").read_bytes(), content_type="text/html", headers=_PAGE
+        )
+
+    async def script(_request: web.Request) -> web.Response:
+        body = (STATIC / "messages.js").read_bytes()
+        return web.Response(body=body, content_type="application/javascript", headers=_PAGE)
+
     app = web.Application()
+    app.router.add_get("/", page)
+    app.router.add_get("/static/messages.js", script)
     app.router.add_get("/api/messages", get_messages)
     app.router.add_post("/api/messages/search", post_search)
     return app

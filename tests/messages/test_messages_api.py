@@ -124,3 +124,15 @@ async def test_person_numbers_never_in_urls_and_bad_ones_refused(
     assert outcomes[0] == "refused: not a valid person number"
     assert outcomes[1].startswith("refused: give at least one of message_id")
     assert len(outcomes) == 2
+
+
+async def test_the_operator_page_is_served_without_data(client: TestClient[Any, Any]) -> None:
+    """GET / is the static operator page (no data, strict CSP); its script renders with textContent only."""
+    page = await client.get("/")
+    assert page.status == 200
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    html = await page.text()
+    assert "/api/messages/search" not in html  # the page asks the API from its script, with the token
+    script = await (await client.get("/static/messages.js")).text()
+    assert "/api/messages/search" in script
+    assert "innerHTML" not in script
