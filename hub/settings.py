@@ -211,6 +211,12 @@ class AuthSettings(BaseModel):
     jwks_file: Path | None = None
     jwks_url: str | None = None
     required_scope: str = "samhandling:pathway.read"
+    connectors: bool = False
+    """HTTP connectors also require an access token (scope ``connector_scope``) from senders."""
+    connector_scope: str = "samhandling:messages.write"
+    anonymous_senders: bool = False
+    """Outside ``HUB_ENV=dev`` connectors refuse to start without sender authentication (mutual TLS via
+    ``HUB_TLS__CLIENT_CA_FILE``, or ``connectors``) unless this is set."""
     require_dpop: bool = True
     algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256"])
     leeway_s: int = Field(default=30, ge=0, le=300)

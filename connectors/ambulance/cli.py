@@ -11,6 +11,7 @@ import structlog
 from connectors.ambulance.files import ingest_file
 from connectors.ambulance.format import FORMAT
 from connectors.ambulance.server import PATH, build_app
+from connectors.common.auth import protect
 from connectors.common.ingest import HTTP_ACKS
 from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
@@ -23,7 +24,7 @@ log = structlog.get_logger(__name__)
 
 async def _serve(settings: HubSettings) -> None:
     async with connector_runtime(settings, FORMAT, HTTP_ACKS) as runtime:
-        app = build_app(runtime.ingestor)
+        app = protect(build_app(runtime.ingestor), settings)
         host, port = settings.web.host, settings.web.ambulance_port
         click.echo(f"ambulance connector: POST http://{host}:{port}{PATH} (Ctrl-C stops)")
         await serve_until_stopped(app, host, port, listener_context(settings))

@@ -13,6 +13,7 @@ import click
 import structlog
 from aiohttp import web
 
+from connectors.common.auth import protect
 from connectors.common.ingest import HTTP_ACKS
 from connectors.common.runtime import connector_runtime, start_site
 from connectors.fhir.format import FORMAT
@@ -32,7 +33,9 @@ async def run(settings: HubSettings, *, host: str, port: int, max_body: int) -> 
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with connector_runtime(settings, FORMAT, HTTP_ACKS) as runtime:
-        runner = web.AppRunner(build_app(runtime.ingestor, max_body=max_body), access_log=None)
+        runner = web.AppRunner(
+            protect(build_app(runtime.ingestor, max_body=max_body), settings), access_log=None
+        )
         try:
             await runner.setup()
             await start_site(runner, host, port, listener_context(settings))

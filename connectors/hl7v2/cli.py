@@ -12,6 +12,7 @@ import signal
 import click
 import structlog
 
+from connectors.common.auth import check_mllp_senders
 from connectors.common.ingest import HL7_ACKS
 from connectors.common.runtime import connector_runtime
 from connectors.hl7v2.format import FORMAT
@@ -31,6 +32,7 @@ async def run(settings: HubSettings, *, host: str, port: int, max_size: int) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    check_mllp_senders(settings)
     async with connector_runtime(settings, FORMAT, HL7_ACKS) as runtime:
         server = MllpServer(
             runtime.ingestor,

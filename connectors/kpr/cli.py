@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from connectors.common.auth import protect
 from connectors.common.ingest import HTTP_ACKS, Ingestor
 from connectors.common.runtime import connector_runtime, serve_until_stopped
 from connectors.common.sink import KafkaSink
@@ -23,7 +24,8 @@ async def _serve(settings: HubSettings) -> None:
         click.echo(
             f"kpr connector: POST http://{host}:{port}{PATH} (text/csv or application/xml; Ctrl-C stops)"
         )
-        await serve_until_stopped(build_app(runtime.ingestor), host, port, listener_context(settings))
+        app = protect(build_app(runtime.ingestor), settings)
+        await serve_until_stopped(app, host, port, listener_context(settings))
 
 
 async def _ingest(settings: HubSettings, path: Path, payload: bytes, system: str | None) -> bool:

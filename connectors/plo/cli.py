@@ -12,6 +12,7 @@ import click
 import structlog
 from aiohttp import web
 
+from connectors.common.auth import protect
 from connectors.common.ingest import APPREC_ACKS
 from connectors.common.runtime import connector_runtime, start_site
 from connectors.plo.flow import FlowRecorder
@@ -32,7 +33,7 @@ async def _run(settings: HubSettings, inbox: Path | None, outbox: Path | None, p
         try:
             ingestor = runtime.ingestor
             flow = FlowRecorder.from_masterdata(runtime.metrics, load_masterdata(settings.masterdata_dir))
-            runner = web.AppRunner(build_app(ingestor, flow))
+            runner = web.AppRunner(protect(build_app(ingestor, flow), settings))
             await runner.setup()
             host, port = settings.web.host, settings.web.plo_port
             await start_site(runner, host, port, listener_context(settings))

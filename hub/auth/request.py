@@ -15,7 +15,8 @@ from hub.settings import HubSettings
 class RequestAuthenticator:
     """Checks a request's ``Authorization`` (and ``DPoP``) headers."""
 
-    def __init__(self, settings: HubSettings) -> None:
+    def __init__(self, settings: HubSettings, *, scope: str | None = None) -> None:
+        self.scope = scope
         self._static = (
             {name: token.get_secret_value().encode() for name, token in settings.web.api_tokens.items()}
             if settings.env == "dev"
@@ -35,7 +36,7 @@ class RequestAuthenticator:
         if not credential:
             raise AuthError("no credentials")
         if self._tokens is not None and scheme.lower() in ("dpop", "bearer") and credential.count(".") == 2:
-            return self._tokens.verify(scheme, credential, method, url, headers.get("DPoP"))
+            return self._tokens.verify(scheme, credential, method, url, headers.get("DPoP"), scope=self.scope)
         if scheme.lower() == "bearer" and self._static:
             presented = credential.encode()
             for name, token in self._static.items():

@@ -63,8 +63,17 @@ class AccessTokenVerifier:
         """A verifier with the issuer's JWKS loaded."""
         return cls(settings, load_jwks(settings))
 
-    def verify(self, scheme: str, access_token: str, method: str, url: str, dpop: str | None) -> Principal:
-        """The caller, or :class:`AuthError`."""
+    def verify(
+        self,
+        scheme: str,
+        access_token: str,
+        method: str,
+        url: str,
+        dpop: str | None,
+        *,
+        scope: str | None = None,
+    ) -> Principal:
+        """The caller, or :class:`AuthError` (``scope``: the one required, default ``required_scope``)."""
         s = self._settings
         try:
             token = jwt.decode(access_token, self._keys, algorithms=s.algorithms)
@@ -89,8 +98,9 @@ class AccessTokenVerifier:
             if proof.jkt != jkt:
                 raise AuthError("DPoP proof key does not match the token's cnf.jkt")
         scopes = _scopes(claims.get("scope"))
-        if s.required_scope not in scopes:
-            raise AuthError(f"scope {s.required_scope} missing", status=403)
+        needed = scope or s.required_scope
+        if needed not in scopes:
+            raise AuthError(f"scope {needed} missing", status=403)
         client = claims.get("client_id") or claims.get("azp") or claims.get("sub")
         return Principal(
             client=str(client),
