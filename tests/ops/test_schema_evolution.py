@@ -242,3 +242,44 @@ def test_a_subject_below_backward_transitive_fails_the_gate(registry: ConfluentR
 def test_git_is_needed_for_the_offline_gate() -> None:
     """The offline gate runs git; the test machine has it."""
     assert shutil.which("git") is not None
+
+
+@pytest.mark.registry
+def test_cli_publish_then_check_against_the_registry(
+    infra: HubSettings, registry: ConfluentRegistry, schema_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hub schemas check --registry` fails on a subject below BACKWARD_TRANSITIVE and on a registered version
+    the models cannot read (naming the field); `hub schemas publish` sets the level and registers."""
+    from hub.settings import TopicSettings, settings_env
+
+    tag = uuid.uuid4().hex[:8]
+    names = {
+        f: f"t{tag}.{getattr(TopicSettings(), f)}"
+        for f in TopicSettings.model_fields
+        if f not in ("partitions", "replication_factor")
+    }
+    settings = infra.model_copy(update={"topics": TopicSettings(**names)})
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
+    raw_subject = f"{settings.topics.raw_hl7v2}-value"
+    registry.register(raw_subject, avro_schema(RawMessage))
+    weak = _run("check", "--registry", "--repo", str(schema_repo))
+    assert weak.exit_code != 0
+    assert f"{raw_subject} (against registry): compatibility is " in weak.output
+
+    published = _run("publish")
+    assert published.exit_code == 0, published.output
+    assert f"{raw_subject}: schema id" in published.output
+    assert registry.compatibility(f"{settings.topics.avvik}-value") is Compatibility.BACKWARD_TRANSITIVE
+    assert _run("check", "--registry", "--repo", str(schema_repo)).exit_code == 0
+
+    # a version the models cannot read: a source kind today's enum (no default) does not have
+    wider = avro_schema(RawMessage)
+    kind = next(f for f in wider["fields"] if f["name"] == "source_kind")
+    kind["type"]["symbols"].append("TELEPATHY")
+    registry.set_compatibility(raw_subject, Compatibility.NONE)
+    registry.register(raw_subject, wider)
+    registry.set_compatibility(raw_subject, Compatibility.BACKWARD_TRANSITIVE)
+    broken = _run("check", "--registry", "--repo", str(schema_repo))
+    assert broken.exit_code != 0
+    assert "RawMessage.source_kind: enum SourceKind lost symbols TELEPATHY" in broken.output
