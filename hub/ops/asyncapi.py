@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hub import __version__
+from hub.errors import ConfigError
 from hub.events.avro_schema import avro_schema
 from hub.kafka.topics import TopicSpec, catalogue
 from hub.serde.catalog import SCHEMA_FILES
@@ -175,7 +176,7 @@ def build_document(topics: TopicSettings | None = None) -> JsonDict:
     described = described_topics(topics)
     missing = sorted(set(specs) - set(described))
     if missing:
-        raise ValueError(
+        raise ConfigError(
             f"topics without an AsyncAPI description (TOPIC_DOCS in hub/ops/asyncapi.py): {missing}"
         )
     infra, registry = InfraSettings(), RegistrySettings()
