@@ -133,6 +133,19 @@ def described_topics(topics: TopicSettings) -> dict[str, TopicDoc]:
     return {getattr(topics, f): doc for f, doc in TOPIC_DOCS.items() if hasattr(topics, f)}
 
 
+HEADERS: Final[JsonDict] = {
+    "type": "object",
+    "properties": {
+        "traceparent": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+            "description": "W3C Trace Context of the message's journey (hub.ops.traceparent), when the "
+            "producer carries one; optional, readers ignore an invalid value",
+        }
+    },
+}
+
+
 def _message(doc: TopicDoc) -> JsonDict:
     name = doc.message
     if doc.schema_file is not None:
@@ -143,6 +156,7 @@ def _message(doc: TopicDoc) -> JsonDict:
             "title": name,
             "summary": summary,
             "contentType": "application/octet-stream",
+            "headers": HEADERS,
             "payload": {"$ref": f"#/components/schemas/{name}"},
             "bindings": {
                 "kafka": {
