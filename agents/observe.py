@@ -52,6 +52,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from hub.domain.facts import HOSPITAL_TYPES
+from hub.domain.organisations import resolve_hf
 from hub.events import Event, EventType
 from hub.events.bodies import Discharge, EpisodeRef, Mission
 from hub.events.enums import AmbulanceHastegrad, Area, Place
@@ -242,8 +244,13 @@ class PipelineObserver:
     # Events -------------------------------------------------------------------------------------------------
 
     def on_event(self, ev: Event) -> None:
-        """Take one canonical event: ambulance response times and the discharge denominators."""
+        """Take one canonical event: ambulance response times, the discharge denominators, and place codes
+        master data does not name (``hub_unknown_organisation_codes_total``)."""
         body = ev.body
+        if ev.event_type in HOSPITAL_TYPES:
+            found = resolve_hf(self.masterdata, ev.organisation, getattr(body, "episode_id", None))
+            if found.unknown is not None:
+                self.metrics.unknown_organisation_code(found.unknown[0])
         if isinstance(body, Mission):
             self._mission(ev, body)
         elif ev.event_type is EventType.DISCHARGED and isinstance(body, Discharge):

@@ -98,6 +98,7 @@ _PERSON_NUMBER_RE = re.compile(r"\d{11}")
 _KOMMUNE_RE = re.compile(r"^\d{4}$")
 _AVVIK_CODE_RE = re.compile(r"^SA\d{2}$")
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_SYSTEM_RE = re.compile(r"^(her|hl7-facility|hl7-unit|fhir-organization|fhir-location|kpr-unit|amk)$")
 _REASON_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -195,6 +196,13 @@ class HubMetrics:
         # Pipeline health ---------------------------------------------------------------------------------
         self.messages_consumed = Counter(
             "hub_messages_consumed", "Kafka records consumed by the workers, by topic.", ["topic"], registry=r
+        )
+        self.unknown_organisation_codes = Counter(
+            "hub_unknown_organisation_codes",
+            "Hospital facts whose place code (HER-id, HL7 facility/unit code) no row of organisations.csv"
+            " names, by code system; such facts join stays by time alone.",
+            ["system"],
+            registry=r,
         )
         self.messages_produced = Counter(
             "hub_messages_produced", "Kafka records produced by the hub, by topic.", ["topic"], registry=r
@@ -410,6 +418,10 @@ class HubMetrics:
     def message_consumed(self, topic: str, count: int = 1) -> None:
         """Count ``count`` records consumed from ``topic``."""
         self.messages_consumed.labels(_topic(topic)).inc(count)
+
+    def unknown_organisation_code(self, system: str) -> None:
+        """Count a fact whose ``system`` code master data does not name (the code itself is no label)."""
+        self.unknown_organisation_codes.labels(_match(_SYSTEM_RE, system, "code system")).inc()
 
     def message_produced(self, topic: str, count: int = 1) -> None:
         """Count ``count`` records produced to ``topic``."""

@@ -188,3 +188,20 @@ def test_memory_is_capped(registry: CollectorRegistry) -> None:
     assert value(registry, "hub_avvik_open", code="SA01", helsefellesskap=HFS) == 3
     assert value(registry, "hub_utskrivningsklare_in_hospital", oppholdskommune="5037") == 3
     assert len(observer._open) == 3
+
+
+def test_unknown_place_codes_are_counted_by_system(
+    observer: PipelineObserver, registry: CollectorRegistry
+) -> None:
+    """An admission from a facility code organisations.csv does not name counts once under hl7-facility."""
+    from hub.events import Organisation
+
+    known = ev(EventType.ADMITTED, "A", T0, {"episode_id": "E1"}, unit="HNT-LEV-MED", msg="m-known")
+    unknown = known.model_copy(
+        update={"event_id": "x-unknown", "organisation": Organisation(hospital="NOPE"), "body": known.body}
+    )
+    observer.on_event(known)
+    observer.on_event(unknown)
+    name = "hub_unknown_organisation_codes_total"
+    assert registry.get_sample_value(name, {"system": "hl7-facility"}) == 1.0
+    assert registry.get_sample_value(name, {"system": "her"}) is None

@@ -14,6 +14,7 @@ def _every_metric_with_a_sample() -> bytes:
     m = HubMetrics(registry)
     unit = UnitLabels("KAD-LEVANGER", UnitKind.KAD_SOMATISK, "5037")
     m.message_consumed("samhandling.events")
+    m.unknown_organisation_code("her")
     m.message_produced("samhandling.avvik")
     m.dead_lettered(SourceKind.PLO, "parse")
     m.observe_processing("samhandling.events", 0.01)
