@@ -75,7 +75,7 @@ def parse(payload: bytes) -> MissionEvent:
         raise ValidationError(f"message is larger than {MAX_BYTES} bytes")
     try:
         data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, or an int over 4300 digits
         raise ParseError(f"not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise ParseError("JSON nested too deeply") from exc

@@ -65,7 +65,7 @@ async def post_events(request: web.Request) -> web.Response:
     body = await request.read()
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON or a huge int
         data = None
     if isinstance(data, dict):
         items = [body]

@@ -61,6 +61,8 @@ def load_json(payload: bytes) -> dict[str, Any]:
         ) from exc
     except RecursionError as exc:
         raise ParseError("JSON nested too deeply", code="structure") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ParseError(f"not acceptable JSON: {str(exc)[:80]}", code="structure") from exc
     if not isinstance(data, dict):
         raise ParseError("a FHIR resource must be a JSON object", code="structure")
     if _depth(data) > MAX_DEPTH:

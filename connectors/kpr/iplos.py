@@ -79,6 +79,8 @@ def parse_xml(payload: bytes) -> ET.Element:
         raise ParseError(f"not well-formed XML: {exc}") from exc
     except defusedxml.DefusedXmlException as exc:
         raise ParseError(f"XML with a DTD, entities or external references is not accepted: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # an unknown encoding declaration, bad characters
+        raise ParseError(f"not parseable XML: {str(exc)[:120]}") from exc
     return root
 
 

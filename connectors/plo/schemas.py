@@ -157,7 +157,8 @@ def validate(element: etree._Element, namespace: str) -> None:
     schema = schema_for(namespace)
     try:
         error = next(iter(schema.iter_errors(element, use_location_hints=False)), None)
-    except (xmlschema.XMLSchemaException, ValueError, TypeError, KeyError) as exc:
+    except (xmlschema.XMLSchemaException, ValueError, TypeError, KeyError, ArithmeticError) as exc:
+        # ArithmeticError: xs:dateTime values whose year overflows
         raise ValidationError(f"schema validation failed: {type(exc).__name__}", code="schema") from exc
     if error is not None:
         reason = (getattr(error, "reason", None) or str(error)).splitlines()[0][:_MAX_REASON]

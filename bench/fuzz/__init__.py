@@ -1,0 +1,1 @@
+"""Fuzzing every connector parser at scale (see :mod:`bench.fuzz.run`)."""
