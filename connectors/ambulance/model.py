@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.identity.masking import find_person_numbers
+
 SCHEMA_ID = "https://samhandling-hub.example/schemas/ambulance/mission-event.schema.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -73,6 +75,13 @@ class MissionEvent(BaseModel):
         "The hub replaces it by a pseudonym token before anything is stored.",
     )
     destination: Destination | None = Field(default=None, description="Required on ARRIVED, absent otherwise")
+
+    @field_validator("message_id", "mission_id")
+    @classmethod
+    def _no_person_number(cls, value: str) -> str:
+        if find_person_numbers(value):
+            raise ValueError("holds a person number; ids become Kafka keys and event ids")
+        return value
 
     @field_validator("occurred_at", mode="before")
     @classmethod

@@ -44,6 +44,7 @@ from hub.events import (
     UnitKind,
     make_event_id,
 )
+from hub.identity.masking import find_person_numbers
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
 KAD_CODE: Final = 25
@@ -104,6 +105,14 @@ class ServiceRecord:
     referred_by: Place = Place.UNKNOWN
     discharge_destination: Place = Place.UNKNOWN
     unit_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if find_person_numbers(self.key):
+            raise ValidationError(
+                "the record id holds a person number; it would become a stay id in the events",
+                code="person_number",
+                location="record_id",
+            )
 
     @property
     def is_bed_stay(self) -> bool:

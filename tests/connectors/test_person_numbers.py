@@ -177,3 +177,35 @@ def test_record_check_finds_numbers_in_key_value_and_headers(where: str) -> None
 def test_record_check_ignores_other_digit_runs() -> None:
     """Timestamps, 11-digit runs failing mod-11 and longer runs are not person numbers."""
     check_record("t", b"20240301103005", b"12345678901 123456789012", [("h", b"00000000000")])
+
+
+@pytest.mark.parametrize("field", ["message_id", "mission_id"])
+async def test_ambulance_ids_holding_a_person_number_never_reach_a_key(
+    field: str, settings: HubSettings
+) -> None:
+    """An AMK message or mission id holding a person number never becomes a Kafka key or field."""
+    from connectors.ambulance.format import FORMAT as AMBULANCE
+    from tests.connectors.ambulance.messages import mission
+
+    sink = MemorySink()
+    payload = json.dumps(mission(**{field: f"M-{OTHER}"})).encode()
+    await Ingestor(AMBULANCE, sink, settings).ingest(payload)
+    _no_numbers_anywhere(sink)
+    assert sink.on(settings.topics.raw_ambulance) == []
+
+
+async def test_kpr_record_id_holding_a_person_number_refused(settings: HubSettings) -> None:
+    """A KPR record id (the stay id of the events) holding a person number is refused."""
+    from connectors.kpr.format import FORMAT as KPR
+    from tests.connectors.kpr.extracts import SAMPLE_CSV
+
+    text = SAMPLE_CSV.decode()
+    header, first, *rest = text.splitlines()
+    record_id = first.split(",", 1)[0]
+    payload = "\n".join([header, first.replace(record_id, f"R{OTHER}", 1), *rest]).encode() + b"\n"
+    sink = MemorySink()
+    result = await Ingestor(KPR, sink, settings).ingest(payload)
+    assert not result.ok
+    assert result.error is not None
+    assert result.error.code == "person_number"
+    _no_numbers_anywhere(sink)
