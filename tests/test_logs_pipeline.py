@@ -100,3 +100,15 @@ def test_every_connector_entry_point_configures_logging(
     assert structlog.is_configured()
     formatters = [h.formatter for h in logging.getLogger().handlers]
     assert any(isinstance(f, structlog.stdlib.ProcessorFormatter) for f in formatters)
+
+
+def test_every_hub_command_configures_logging() -> None:
+    """The ``hub`` group configures logging before any subcommand (validate, evaluate, report …) runs."""
+    from hub.cli import cli
+
+    structlog.reset_defaults()
+    for handler in list(logging.getLogger().handlers):
+        logging.getLogger().removeHandler(handler)
+    result = CliRunner().invoke(cli, ["validate", "--help"])
+    assert result.exit_code == 0, result.output
+    assert structlog.is_configured()

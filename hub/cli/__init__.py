@@ -32,6 +32,10 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
 @click.version_option(__version__, prog_name="hub")
 def cli() -> None:
     """Samhandling event hub: pathways, samhandlingsavvik and bed use from hospital and kommune messages."""
+    from hub.logs import configure_logging
+
+    # every command logs through the redacting processors; commands that load settings reconfigure
+    configure_logging()
 
 
 def _register() -> None:
