@@ -111,7 +111,7 @@ class Engine:
             return self._apply_without_patient(event)
         pseudonym = event.patient.pseudonym
         state = self._store.get(pseudonym) or PathwayState(pseudonym)
-        known = self._known()
+        known = _monotonic(self._known(), state)
         outcome = self._record(state, event, known)
         if outcome is _Outcome.DUPLICATE:
             return []
@@ -146,12 +146,13 @@ class Engine:
         moment = to_epoch(now)
         if self._clock is None or moment > self._clock:
             self._clock = moment
-        known = self._known()
+        engine_known = self._known()
         effects: list[Effect] = []
         for _, pseudonym in self._scheduler.pop_due(self._clock):
             state = self._store.get(pseudonym)
             if state is None:
                 continue
+            known = _monotonic(engine_known, state)
             if self._config.eager:
                 effects.extend(self._evaluate(state, known, None, announce=False))
             else:
@@ -529,6 +530,19 @@ class Engine:
             return
         self._store.put(state)
         self._schedule(state)
+
+
+def _monotonic(known: int, state: PathwayState) -> int:
+    """The clock a patient is judged at: never behind what its state was already judged at.
+
+    A restarted or rebalanced worker starts with no clock and re-reads events from the committed offsets,
+    which may lie behind its restored table (the changelog runs ahead of the commits). Judging a patient at
+    that earlier instant would hide facts it had already seen, open avvik that the uninterrupted run never
+    opened and retract them again. Within one run the clock only moves forward, so this changes nothing there.
+    """
+    if state.known_until and state.known_until > known:
+        return state.known_until
+    return known
 
 
 def _source_ids(eps: Episodes, pathway: Pathway) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ def md() -> MasterData:
 @pytest.fixture(scope="module")
 def pseudonymiser() -> Pseudonymiser:
     """The connectors' pseudonymiser."""
-    return Pseudonymiser.from_settings(HubSettings().pseudonym)
+    return Pseudonymiser.from_settings(HubSettings(env="dev").pseudonym)  # module scope: before clean_environ
 
 
 @pytest.mark.parametrize("share", [0.0, 0.15, 0.4])
