@@ -62,6 +62,7 @@ from hub.identity.masking import mask_digits
 from hub.identity.sealing import Sealer
 from hub.masterdata import load_masterdata
 from hub.observability.metrics import HubMetrics
+from hub.ops.lag import ConsumerLagCollector, KafkaOffsetProbe
 from hub.serde import SingleObjectCodec, TopicCodec, codec_for
 from hub.settings import HubSettings
 
@@ -102,6 +103,10 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     rules = RuleBook.from_masterdata(masterdata)
 
     raw_names = [topics.raw_hl7v2, topics.raw_fhir, topics.raw_plo, topics.raw_ambulance, topics.raw_kpr]
+    # consumer lag per partition on /metrics, read from Kafka at scrape time (at most every 10 s)
+    registry.register(
+        ConsumerLagCollector(KafkaOffsetProbe(settings), options.app_id, [topics.events, *raw_names])
+    )
     ticks_name = f"{options.app_id}.internal.ticks"
     beds_name = f"{options.app_id}.internal.beds"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from connectors.common.sink import KafkaSink
@@ -68,6 +69,8 @@ async def test_region_through_connectors_and_worker_equals_the_truth(
             )
             produce_events(settings, [mark], partition=partition)
         records = read_latest(settings, settings.topics.avvik, AvvikRecord, expect=len(expected), timeout=180)
+        async with httpx.AsyncClient() as client:
+            scrape = (await client.get(f"http://127.0.0.1:{worker.port}/metrics", timeout=10)).text
     finally:
         sink.close()
         worker.stop()
@@ -83,6 +86,10 @@ async def test_region_through_connectors_and_worker_equals_the_truth(
         for r in records.values()
         if r is not None
     )
+    events_lag = (
+        f'hub_consumer_lag_records{{group="{worker.app_id}",partition="0",topic="{settings.topics.events}"}}'
+    )
+    assert f"{events_lag} 0.0" in scrape, "the worker's /metrics shows its lag per partition"
     missing = sorted(set(expected) - set(got))
     extra = sorted(set(got) - set(expected))
     assert got == expected, (
