@@ -96,24 +96,16 @@ def _registry_findings() -> list[Any]:
 @schemas.command()
 def publish() -> None:
     """Register every topic's schema in the registry with its subject at BACKWARD_TRANSITIVE."""
-    from hub.ops.asyncapi import avro_subjects
-    from hub.ops.evolution import DEFAULT_LEVEL, check_against_registry
-    from hub.ops.evolution import publish as publish_schemas
-    from hub.ops.registry_client import ConfluentRegistry
+    from hub.errors import SchemaMismatch
+    from hub.ops.evolution import DEFAULT_LEVEL, publish_topic_schemas
     from hub.settings import load_settings
 
-    settings = load_settings()
-    registry = ConfluentRegistry.from_settings(settings.registry)
-    generated = _generated()
     try:
-        candidates = {s: generated[f] for s, f in avro_subjects(settings.topics).items()}
-        refused = [f for f in check_against_registry(registry, candidates) if f.problems]
-        if refused:
-            raise click.ClickException("not published, incompatible:\n" + "\n".join(str(f) for f in refused))
-        for subject, schema_id in publish_schemas(registry, candidates).items():
-            click.echo(f"{subject}: schema id {schema_id}, {DEFAULT_LEVEL}")
-    finally:
-        registry.close()
+        published = publish_topic_schemas(load_settings())
+    except SchemaMismatch as exc:
+        raise click.ClickException(str(exc)) from exc
+    for subject, schema_id in published.items():
+        click.echo(f"{subject}: schema id {schema_id}, {DEFAULT_LEVEL}")
 
 
 @schemas.command()

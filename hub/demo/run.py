@@ -25,6 +25,7 @@ from hub.demo.processes import Child, Children
 from hub.demo.supervise import check_children, watch
 from hub.infra import registry as registry_service
 from hub.kafka.topics import ensure_topics
+from hub.ops.evolution import publish_topic_schemas
 from hub.settings import HubSettings, settings_env
 
 log = structlog.get_logger(__name__)
@@ -122,7 +123,7 @@ def _announce(settings: HubSettings, board_url: str, logs: Path, say: Callable[[
     say("")
 
 
-async def run_demo(
+async def run_demo(  # noqa: PLR0915 - the start-up sequence reads best in one place
     settings: HubSettings, options: DemoOptions, say: Callable[[str], None], stop: asyncio.Event | None = None
 ) -> str | None:
     """Run the demo until ``stop`` is set, Ctrl-C, or ``options.duration_s`` passes.
@@ -144,6 +145,8 @@ async def run_demo(
     ours = await asyncio.to_thread(services.ensure_up, settings.infra, registry=True)
     settings = with_local_services(settings)
     await asyncio.to_thread(ensure_topics, settings)
+    if settings.registry.url:  # subjects at BACKWARD_TRANSITIVE before any producer registers on first use
+        await asyncio.to_thread(publish_topic_schemas, settings)
     say(f"Kafka {settings.kafka.bootstrap_servers}, registry {settings.registry.url}")
 
     logs = settings.infra.state_dir / "demo"

@@ -16,9 +16,13 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from hub.errors import InfraError
+from hub.errors import InfraError, SchemaMismatch
+
+if TYPE_CHECKING:
+    from hub.settings import HubSettings
+
 from hub.ops.compat import REQUIRED_LEVELS, Compatibility, Problem, problems
 
 Schema = dict[str, Any]
@@ -165,3 +169,26 @@ def publish(
         if registry.compatibility(subject) is not level:
             registry.set_compatibility(subject, level)
     return ids
+
+
+def publish_topic_schemas(settings: HubSettings) -> dict[str, int]:
+    """Publish every topic's generated schema at :data:`DEFAULT_LEVEL` (``hub schemas publish``, demo).
+
+    Refuses (:class:`SchemaMismatch` naming the fields) when a schema is incompatible with what the registry
+    holds, so a start-up never weakens a subject or registers a breaking change.
+    """
+    from hub.events.avro_schema import avro_schema
+    from hub.ops.asyncapi import avro_subjects
+    from hub.ops.registry_client import ConfluentRegistry
+    from hub.serde.catalog import SCHEMA_FILES
+
+    registry = ConfluentRegistry.from_settings(settings.registry)
+    generated = {name: avro_schema(model) for name, model in SCHEMA_FILES.items()}
+    try:
+        candidates = {s: generated[f] for s, f in avro_subjects(settings.topics).items()}
+        refused = [f for f in check_against_registry(registry, candidates) if f.problems]
+        if refused:
+            raise SchemaMismatch("not published, incompatible:\n" + "\n".join(str(f) for f in refused))
+        return publish(registry, candidates)
+    finally:
+        registry.close()
