@@ -20,6 +20,8 @@ from hub import infra as services
 from hub.infra import registry as registry_service
 from hub.settings import HubSettings, KafkaSettings, load_settings
 
+# module- and session-scoped fixtures run before ``clean_environ``: they too get the development mode
+os.environ.setdefault("HUB_ENV", "dev")
 _ENV_AT_START = {k: v for k, v in os.environ.items() if k.startswith("HUB_")}
 
 

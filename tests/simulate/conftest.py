@@ -16,10 +16,12 @@ RECEIVED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HUB_* variable from the developer's shell leaks into a test (HUB_INFRA__* is kept for `infra`)."""
+    """No HUB_* variable from the developer's shell leaks into a test (HUB_INFRA__* is kept for `infra`);
+    ``HUB_ENV=dev``, as for every test (the development pseudonym key is refused elsewhere)."""
     for name in list(os.environ):
         if name.startswith("HUB_") and not name.startswith("HUB_INFRA__"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("HUB_ENV", "dev")
 
 
 @pytest.fixture
