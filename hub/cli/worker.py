@@ -20,7 +20,9 @@ from hub.settings import load_settings
     "--app-id",
     default="samhandling-hub",
     show_default=True,
-    help="Consumer group and table namespace; another id makes an independent worker group.",
+    envvar="HUB_WORKER_APP_ID",
+    help="Consumer group and table namespace; another id makes an independent worker group "
+    "(env HUB_WORKER_APP_ID, e.g. for a second demo on the same broker).",
 )
 @click.option("--port", type=int, default=None, help="Web port (default HUB_WEB__WORKER_PORT, 6066).")
 def worker(clock: str, tick_interval: float, app_id: str, port: int | None) -> None:

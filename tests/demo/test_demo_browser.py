@@ -27,7 +27,11 @@ SCREENSHOT = REPO_ROOT / "test-artifacts" / "demo-board.png"
 def _demo_env(infra: HubSettings, tmp: Path) -> tuple[dict[str, str], int]:
     """Environment for a demo on the session broker/registry, with every port and state dir its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_ENV"] = "dev"  # the demo runs on the public development pseudonym key
     tag = tmp.name.replace("_", "-")[-12:]
+    # its own consumer group and table changelogs too: another demo on this broker may have made the
+    # default app's internal topics with another partition count
+    env["HUB_WORKER_APP_ID"] = f"demo-{tag}"
     for name in (
         "RAW_HL7V2",
         "RAW_FHIR",
