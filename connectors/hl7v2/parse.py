@@ -213,7 +213,15 @@ def parse_message(payload: bytes) -> Message:
         raise ParseError("NUL byte in message", code="data_type")
     try:
         tree = hl7.parse(text)
-    except (hl7.ParseException, IndexError, KeyError, ValueError, AttributeError, TypeError) as exc:
+    except (
+        hl7.ParseException,
+        IndexError,
+        KeyError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        AssertionError,
+    ) as exc:
         raise ParseError(f"not well-formed HL7 v2: {exc}", code="segment_sequence") from exc
     for seg in tree:
         name = str(seg[0]) if len(seg) else ""

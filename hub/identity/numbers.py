@@ -66,7 +66,7 @@ def parse_person_number(
 ) -> PersonNumber:
     """Validate ``text`` as a fødselsnummer, D-, H- or FH-nummer; raise :class:`IdentityError` if not."""
     number = fodselsnummer.compact(text)
-    if len(number) != 11 or not number.isdigit():
+    if len(number) != 11 or not (number.isascii() and number.isdigit()):  # "²".isdigit() is True
         raise IdentityError("a Norwegian person number has 11 digits")
     if number[9] != fodselsnummer.calc_check_digit1(number) or number[10] != fodselsnummer.calc_check_digit2(
         number

@@ -45,3 +45,24 @@ def test_plo_date_with_overflowing_year_is_refused(ctx: MappingContext) -> None:
     payload = original[:start] + b"99999999999999" + original[start + 4 :]
     with pytest.raises(InputError):
         PLO.accept(payload, ctx)
+
+
+def test_hl7_superscript_digits_in_person_number_refused(ctx: MappingContext) -> None:
+    """A person number with superscript digits ('²'.isdigit() is True, int('²') fails) is refused."""
+    from connectors.hl7v2.format import FORMAT as HL7
+    from tests.connectors.hl7v2 import hl7_samples as hs
+
+    with pytest.raises(InputError):
+        HL7.accept(hs.adt(number=hs.FNR[:5] + "²" + hs.FNR[6:]), ctx)
+
+
+def test_hl7_samples_the_parser_asserts_on_are_refused(ctx: MappingContext) -> None:
+    """Inputs on which the hl7 library's parser fails an assertion are parse errors."""
+    import glob
+    from pathlib import Path
+
+    from connectors.hl7v2.format import FORMAT as HL7
+
+    for path in sorted(glob.glob(str(Path(__file__).parent / "fuzz_samples" / "hl7-*.bin"))):
+        with pytest.raises(InputError):
+            HL7.accept(Path(path).read_bytes(), ctx)
