@@ -8,10 +8,13 @@ re-emitted to the events topic with the patient filled in. Links are kept (about
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import orjson
 
 from agents.engines import KeyValueTable
-from hub.events import Event, Patient
+from hub.domain.facts import REJECTABLE
+from hub.events import Event, Patient, Rejection
 from hub.events.internal import MessageLink, RejectionJoin
 
 
@@ -49,3 +52,21 @@ def link_for(event: Event) -> MessageLink | None:
     if event.patient is None:
         return None
     return MessageLink(message_id=event.source.message_id, patient=event.patient)
+
+
+class _DictTable(dict[bytes, bytes]):
+    """A dict as the key/value table the join folds into (offline runs)."""
+
+
+def join_rejections(events: Iterable[Event]) -> Iterator[Event]:
+    """The worker's join over a stream in arrival order, offline (``hub evaluate``, the simulator loopback):
+    rejections that name no patient come out once the message they reject has been seen, with its patient."""
+    joiner = RejectionJoiner(_DictTable())
+    for event in events:
+        if isinstance(event.body, Rejection) and event.patient is None:
+            side = RejectionJoin(rejection=event.model_dump_json())
+            yield from joiner.apply(event.body.rejected_message_id, side)
+            continue
+        yield event
+        if event.event_type in REJECTABLE and (link := link_for(event)) is not None:
+            yield from joiner.apply(link.message_id, RejectionJoin(link=link))

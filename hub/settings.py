@@ -334,6 +334,13 @@ def settings_env(settings: HubSettings, base: Mapping[str, str] | None = None) -
     return env
 
 
+def load_offline_settings() -> HubSettings:
+    """Settings for a command that holds no secret and serves nothing: it reads files or writes synthetic
+    messages (``hub simulate --out``, ``hub evaluate``, ``hub report tabell6``). The fail-closed checks
+    guard pseudonym keys, API tokens and listeners, none of which such a command uses: it runs anywhere."""
+    return load_settings(env="dev")
+
+
 def load_settings(**overrides: object) -> HubSettings:
     """Build the settings from the environment; translate validation failures into :class:`ConfigError`."""
     from pydantic import ValidationError

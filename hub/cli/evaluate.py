@@ -1,6 +1,7 @@
 """``hub evaluate EVENTS.jsonl``: run canonical events through the domain core and print the avvik.
 
-Input: canonical events as JSON lines, in arrival order. The file is streamed (constant memory) unless
+Input: canonical events as JSON lines, in arrival order (an AppRec rejection naming no patient is joined to
+the patient of the message it rejects, as the worker joins it). The file is streamed (constant memory) unless
 ``--sort`` is given. The clock is the event-time watermark (the latest ``occurred_at`` seen), advanced at most
 every ``--tick`` seconds of event time; an event that is behind the watermark by no more than
 ``--allowed-lateness`` gives exactly the result sorted input would give, a later one is still applied and
@@ -27,12 +28,13 @@ from typing import IO, Any
 import click
 from pydantic import ValidationError
 
+from agents.rejections import join_rejections
 from hub.domain import AvvikRecord, AvvikStatus, AvvikUpsert, Engine, EngineConfig
 from hub.domain.timeutil import from_epoch, to_epoch
 from hub.errors import ConfigError
 from hub.events import Event
 from hub.masterdata import load_masterdata
-from hub.settings import load_settings
+from hub.settings import load_offline_settings
 
 
 @dataclass(slots=True)
@@ -155,7 +157,7 @@ def evaluate(  # noqa: PLR0917 - click passes one parameter per CLI option
     """Evaluate canonical events (JSON lines): print avvik records, then a summary."""
     if allowed_lateness < 0 or tick < 1:
         raise ConfigError("--allowed-lateness must be >= 0 and --tick >= 1")
-    settings = load_settings()
+    settings = load_offline_settings()  # canonical events in, avvik out: no key, no listener
     masterdata = load_masterdata(masterdata_dir or settings.masterdata_dir)
     config = EngineConfig(allowed_lateness=timedelta(seconds=allowed_lateness), eager=False)
     engine = Engine(masterdata, config=config)
@@ -168,7 +170,8 @@ def evaluate(  # noqa: PLR0917 - click passes one parameter per CLI option
     final_until = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
     started = time.perf_counter()
     with events_file.open(encoding="utf-8") as lines:
-        events: Any = _events(lines, skip_bad=skip_bad, run=run)
+        # AppRec rejections name no patient: joined to the rejected message's patient as the worker does
+        events: Any = join_rejections(_events(lines, skip_bad=skip_bad, run=run))
         if sort_input:
             events = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
         evaluate_stream(

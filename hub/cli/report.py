@@ -31,7 +31,7 @@ from hub.report.csvout import write_avvik_csv, write_summary_csv
 from hub.report.flow import build_flow_report, render_flow_markdown, write_flow_csv
 from hub.report.inputs import read_avvik_lines
 from hub.report.markdown import render_markdown
-from hub.settings import load_settings
+from hub.settings import load_offline_settings, load_settings
 
 __all__ = ["report"]
 
@@ -251,7 +251,7 @@ def tabell6(  # noqa: PLR0917 - click passes one parameter per CLI option
 
     if end < start:
         raise click.BadParameter("--to is before --from")
-    masterdata = load_masterdata(masterdata_dir or load_settings().masterdata_dir)
+    masterdata = load_masterdata(masterdata_dir or load_offline_settings().masterdata_dir)
     with input_file.open(encoding="utf-8") as lines:
         events = [Event.model_validate_json(line) for line in lines if line.strip()]
     table = build_tabell6(

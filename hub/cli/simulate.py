@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.settings import load_settings
+from hub.settings import load_offline_settings, load_settings
 
 if TYPE_CHECKING:
     from hub.simulate.stats import SimStats
@@ -75,7 +75,8 @@ def _start(value: str | None) -> datetime | None:
     "truth_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="With --out: write the canonical timeline the messages were rendered from (JSON lines).",
+    help="With --out: write the canonical facts the messages carry (JSON lines); what none carries is "
+    "left out and named.",
 )
 def simulate(  # noqa: PLR0917 - click passes one argument per option
     seed: int,
@@ -94,7 +95,8 @@ def simulate(  # noqa: PLR0917 - click passes one argument per option
     from hub.logs import configure_logging
     from hub.simulate.simulator import SimOptions, run_simulation
 
-    settings = load_settings()
+    # writing files pseudonymises nothing and sends nothing: no key or listener setting is needed
+    settings = load_offline_settings() if out_dir is not None else load_settings()
     configure_logging(settings.log_format, settings.log_level)
     options = SimOptions(
         seed=seed,
@@ -115,10 +117,12 @@ def simulate(  # noqa: PLR0917 - click passes one argument per option
 
         if options.duration is None and options.limit is None:
             raise click.UsageError("--out needs --duration or --limit (the region is otherwise endless)")
-        written = write_region(options, settings, out_dir, truth_file)
+        written, notes = write_region(options, settings, out_dir, truth_file)
         click.echo(
             f"wrote {written} messages to {out_dir}" + (f", truth to {truth_file}" if truth_file else "")
         )
+        for note in notes:
+            click.echo(note, err=True)
         return
 
     async def main() -> SimStats:

@@ -8,7 +8,7 @@ since when) and overliggedøgn per kommune. Pseudonyms and stay ids differ by co
 pseudonymise the synthetic person numbers; the EPJ sends its own visit numbers), so the truth is mapped into
 the wire's names before comparing.
 
-What no source message carries is left out of the truth, and named in :data:`NOT_CARRIED` (the README's list).
+What no source message carries is left out of the truth (:data:`hub.simulate.carried.NOT_CARRIED`).
 """
 
 from __future__ import annotations
@@ -21,23 +21,14 @@ from datetime import datetime, timedelta
 from hub.domain import AvvikRecord, AvvikUpsert, Engine, EngineConfig, PathwayChanged
 from hub.domain.store import MemoryStore
 from hub.domain.timeutil import HOUR, from_epoch, to_epoch
-from hub.events import Event, EventType
+from hub.events import Event
 from hub.identity import Pseudonymiser
 from hub.masterdata.model import MasterData
+from hub.simulate.carried import plan_region
 from hub.simulate.message import Outgoing
 from hub.simulate.persons import person_for
-from hub.simulate.plan import Planner
-from hub.simulate.simulator import SimOptions, timeline
+from hub.simulate.simulator import SimOptions
 from hub.simulate.wire import Loopback, through_formats
-
-NOT_CARRIED: dict[EventType, str] = {
-    EventType.AVVIK_REPORTED: "a manual avvik (SA14) comes through the hub's API, not a source message",
-    EventType.DECLARED_READY: (
-        "only when the hospital never sent the utskrivningsklar notice: the declaration travels in the PLO "
-        "notice (LOG_UTSKRIVNINGSKLAR), and no HL7 ADT event carries it"
-    ),
-}
-"""Canonical facts no source message carries, and why (left out of the truth; the README lists them)."""
 
 AvvikKey = tuple[
     str, str, int, int | None, int | None, str | None, str | None, str | None, int | None, int | None
@@ -160,16 +151,8 @@ def render_region(
     options: SimOptions, masterdata: MasterData, start: datetime, pseudonymiser: Pseudonymiser
 ) -> Region:
     """The region's truth, its messages and what the formats made of them."""
-    end = start + options.duration if options.duration else None  # the simulator stops sending there too
-    timeline_events = [
-        e
-        for e in timeline(options, masterdata, start)
-        if e.event_type is not EventType.AVVIK_REPORTED and (end is None or e.occurred_at <= end)
-    ]
-    planner = Planner(seed=options.seed, masterdata=masterdata)
-    messages = list(planner.plan(timeline_events))
-    unsent = {e.event_id for e in planner.held.values()}
-    truth = [e for e in timeline_events if e.event_id not in unsent]
+    planned = plan_region(options, masterdata, start)
+    truth, messages, planner = planned.truth, planned.messages, planned.planner
     wire = through_formats(messages, pseudonymiser)
     patients = {
         e.patient.pseudonym: pseudonymiser.pseudonym_of(person_for(e.patient).number)

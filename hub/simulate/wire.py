@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from agents.rejections import RejectionJoiner, link_for
+from agents.rejections import join_rejections
 from connectors.ambulance.format import FORMAT as AMBULANCE
 from connectors.formats import MappingContext, MessageFormat
 from connectors.hl7v2.format import FORMAT as HL7
 from connectors.kpr.format import FORMAT as KPR
 from connectors.plo.format import FORMAT as PLO
 from hub.errors import InputError
-from hub.events import Event, Rejection
-from hub.events.internal import RejectionJoin
+from hub.events import Event
 from hub.identity import Pseudonymiser
 from hub.simulate.message import Outgoing, Protocol
 
@@ -50,32 +49,19 @@ class Loopback:
 def through_formats(messages: Iterable[Outgoing], pseudonymiser: Pseudonymiser) -> Loopback:
     """Map each message with its protocol's format, received at its send time.
 
-    AppRec rejections name no patient: they go through the worker's own join (:class:`RejectionJoiner`, over
-    a dict instead of a faust table), so a rejection comes out with its patient as it does live.
+    AppRec rejections name no patient: they go through the worker's own join
+    (:func:`agents.rejections.join_rejections`), so a rejection comes out with its patient as it does live.
     """
     result = Loopback()
-    joiner = RejectionJoiner(_DictTable())
+    mapped: list[Event] = []
     for message in messages:
         ctx = MappingContext(pseudonymiser=pseudonymiser, received_at=message.at)
         try:
-            accepted = FORMATS[message.protocol].accept(message.payload, ctx)
+            mapped.extend(FORMATS[message.protocol].accept(message.payload, ctx).events)
         except InputError as exc:
             result.refused.append((message, str(exc)))
-            continue
-        for event in accepted.events:
-            if isinstance(event.body, Rejection) and event.patient is None:
-                item = RejectionJoin(rejection=event.model_dump_json())
-                result.events.extend(joiner.apply(event.body.rejected_message_id, item))
-                continue
-            result.events.append(event)
-            link = link_for(event)
-            if link is not None:
-                result.events.extend(joiner.apply(link.message_id, RejectionJoin(link=link)))
+    result.events = list(join_rejections(mapped))
     return result
-
-
-class _DictTable(dict[bytes, bytes]):
-    """A dict as the key/value table the rejection join folds into."""
 
 
 def file_names(messages: Iterable[Outgoing]) -> Iterator[tuple[str, Outgoing]]:

@@ -9,7 +9,8 @@ import pytest
 from hub.identity import Pseudonymiser
 from hub.masterdata import MasterData, load_masterdata
 from hub.settings import HubSettings
-from hub.simulate.differential import NOT_CARRIED, compare_region, differences
+from hub.simulate.carried import NOT_CARRIED
+from hub.simulate.differential import compare_region, differences
 from hub.simulate.simulator import SimOptions
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
