@@ -18,9 +18,8 @@ def _avvik(runner: CliRunner, events: Path) -> list[tuple[object, ...]]:
     result = runner.invoke(evaluate, ["--sort", str(events)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    return sorted(
-        (r["code"], r["status"], r["detected_at"], str(r["resolved_at"]), str(r["kommunenummer"])) for r in rows
-    )
+    keys = ("code", "status", "detected_at", "resolved_at", "kommunenummer")
+    return sorted(tuple(str(r[k]) for k in keys) for r in rows)
 
 
 def test_simulated_files_through_validate_give_the_truths_avvik(
