@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from hub.events import Event, SourceKind
+from hub.events.transport import RawMessage
 from hub.identity import Pseudonymiser
 
 
@@ -72,3 +73,33 @@ class MessageFormat(Protocol):
     def to_events(self, payload: bytes, ctx: MappingContext) -> list[Event]:
         """Map a (possibly already redacted) payload to canonical events; the normaliser calls this."""
         ...
+
+
+def raw_record(
+    fmt: MessageFormat,
+    accepted: Accepted,
+    *,
+    received_at: datetime,
+    payload: bytes,
+    reprocessed_from: str | None = None,
+) -> RawMessage:
+    """The raw-topic record of an accepted message (``payload``: its redacted, person-number-masked copy).
+
+    One place for the connectors' ingest and ``hub dlq reprocess``, so both write the same record."""
+    return RawMessage(
+        format=fmt.name,
+        source_kind=fmt.source_kind,
+        system=accepted.system,
+        message_id=accepted.message_id,
+        received_at=received_at,
+        content_type=accepted.content_type or fmt.content_type,
+        payload=payload,
+        sender=accepted.sender,
+        receiver=accepted.receiver,
+        message_type=accepted.message_type,
+        standard=accepted.standard,
+        event_types=[e.event_type.value for e in accepted.events],
+        unmapped=accepted.unmapped,
+        sent_at=accepted.sent_at,
+        reprocessed_from=reprocessed_from,
+    )

@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 import structlog
 
 from connectors.common.sink import RecordSink
-from connectors.formats import Accepted, MappingContext, MessageFormat
+from connectors.formats import Accepted, MappingContext, MessageFormat, raw_record
 from hub.errors import DeliveryError, InputError, RecordTooLarge, SerdeError, ValidationError
 from hub.events.transport import MAX_RECORD_BYTES, DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
@@ -248,22 +248,7 @@ class Ingestor:
         redacted, leaked = mask_person_numbers(accepted.redacted)
         if leaked:  # e.g. a number in free text the format's redaction does not know: never to the topic
             log.warning("person numbers masked in the redacted copy", format=self.fmt.name, count=leaked)
-        record = RawMessage(
-            format=self.fmt.name,
-            source_kind=self.fmt.source_kind,
-            system=accepted.system,
-            message_id=accepted.message_id,
-            received_at=received_at,
-            content_type=accepted.content_type or self.fmt.content_type,
-            payload=redacted,
-            sender=accepted.sender,
-            receiver=accepted.receiver,
-            message_type=accepted.message_type,
-            standard=accepted.standard,
-            event_types=[e.event_type.value for e in accepted.events],
-            unmapped=accepted.unmapped,
-            sent_at=accepted.sent_at,
-        )
+        record = raw_record(self.fmt, accepted, received_at=received_at, payload=redacted)
         try:
             value = self._raw_codec.encode(record)
         except SerdeError as exc:  # e.g. the schema registry is unreachable: transient, never a positive ack

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from connectors.formats import MappingContext, MessageFormat
+from connectors.formats import MappingContext, MessageFormat, raw_record
 from hub.errors import HubError, IdentityError, InputError, SerdeError
 from hub.events.transport import DeadLetterRecord, RawMessage
 from hub.identity import Pseudonymiser
@@ -196,22 +196,8 @@ class Reprocessor:
             if isinstance(value, str) and find_person_numbers(value):
                 return Outcome(letter, Status.STILL_FAILS, f"person_number: the {name} holds a person number")
         redacted, _masked = mask_person_numbers(accepted.redacted)  # as the connector does
-        raw = RawMessage(
-            format=fmt.name,
-            source_kind=fmt.source_kind,
-            system=accepted.system,
-            message_id=accepted.message_id,
-            received_at=record.received_at,
-            content_type=accepted.content_type or fmt.content_type,
-            payload=redacted,
-            sender=accepted.sender,
-            receiver=accepted.receiver,
-            message_type=accepted.message_type,
-            standard=accepted.standard,
-            event_types=[e.event_type.value for e in accepted.events],
-            unmapped=accepted.unmapped,
-            sent_at=accepted.sent_at,
-            reprocessed_from=letter.link,
+        raw = raw_record(
+            fmt, accepted, received_at=record.received_at, payload=redacted, reprocessed_from=letter.link
         )
         status = Status.WOULD_REPROCESS if dry_run else Status.REPROCESSED
         events = ", ".join(raw.event_types or []) or "no events"
