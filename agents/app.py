@@ -14,6 +14,7 @@ import faust
 from faust.types.transports import ConsumerT, ProducerT
 from prometheus_client import CollectorRegistry
 
+from agents.delivery import DeliveryLedger, install_delivery_ledger
 from agents.draining import install_draining_buffer
 from agents.gap_acks import AckGap, refuse_gap_acks
 from hub.observability.metrics import HubMetrics
@@ -43,29 +44,30 @@ def topic_names(settings: HubSettings, options: WorkerOptions) -> dict[str, str]
 
 
 class HubApp(faust.App):
-    """faust's app with two delivery fixes: a producer whose flush (before every offset commit) waits for
-    the buffered changelog records (:mod:`agents.draining`), and a consumer that does not ack offsets it
-    skipped on the hub's own topics (:mod:`agents.gap_acks`). Without them a crash can lose table changes
-    or events that a commit had already passed.
+    """faust's app with three delivery fixes: a producer whose every send is watched until the broker
+    confirms it (:mod:`agents.delivery`), whose flush before each offset commit waits for the buffered
+    changelog records (:mod:`agents.draining`), and a consumer that does not ack offsets it skipped on the
+    hub's own topics (:mod:`agents.gap_acks`). Without them a crash can lose outputs, table changes or events
+    that a commit had already passed.
 
     **The commit order** (at-least-once; this class and the modules it installs own it):
 
     1. An agent handles a record of partition *p* at offset *o* in offset order (:mod:`agents.ordering`).
        Table writes go to the producer buffer as changelog records (``send_soon``); outputs are sent with
-       ``event.send``, attached to (*p*, *o*) and held back until that offset is committed.
+       ``event.send``, handed to aiokafka at once (faust's ``stream_publish_on_commit`` is off). Every send's
+       acknowledgement future is watched by the :class:`agents.delivery.DeliveryLedger`.
     2. The record is acked when the agent's loop body is done with it (``in_offset_order`` in
-       :mod:`agents.worker`); offsets skipped for being out of order stay unacked, and faust's own gap
-       acks are refused on the hub's topics (:mod:`agents.gap_acks`), so a commit can only pass records
-       that were handled.
-    3. Every ``broker_commit_interval`` (1 s) faust's ``Consumer._commit_tps`` takes the highest acked
-       offset per partition and first publishes every output attached up to it and waits for the broker's
-       acks (``acks=-1``; a failed send crashes the worker, nothing is committed);
-    4. then ``producer.flush()``: :class:`agents.draining.DrainingProducerBuffer` waits until every
-       changelog record buffered before the flush was handed to aiokafka (a send that raised fails the
-       flush, and so the commit), and aiokafka's flush waits for their acks;
-    5. only then are the offsets committed.
+       :mod:`agents.worker`), so after its outputs were handed on; offsets skipped for being out of order stay
+       unacked, and faust's own gap acks are refused on the hub's topics (:mod:`agents.gap_acks`), so a
+       commit can only pass records that were handled.
+    3. Every ``broker_commit_interval`` (1 s) faust's ``Consumer._commit_offsets`` takes the highest acked
+       offset per partition and calls ``producer.flush()``:
+       :class:`agents.draining.DrainingProducerBuffer` waits until every changelog record buffered before the
+       flush was handed to aiokafka (a send that raised fails the flush), aiokafka's flush waits until every
+       batch has finished (``acks=-1``), and the ledger then raises if any send so far was not confirmed;
+    4. only when the flush returned are the offsets committed. A failed flush stops the worker.
 
-    A crash before step 5 re-delivers the records from the last commit: table values and outputs are keyed
+    A crash before step 4 re-delivers the records from the last commit: table values and outputs are keyed
     deterministically and re-written, duplicates are recognised by event id, and a restored worker re-emits
     its patients' outputs (bed segments included). :mod:`agents.internals` checks at start-up that faust's
     commit still calls these steps in this order."""
@@ -76,7 +78,11 @@ class HubApp(faust.App):
     def _new_producer(self) -> ProducerT:
         producer = super()._new_producer()
         install_draining_buffer(producer, self)
+        self.deliveries = install_delivery_ledger(producer)
         return producer
+
+    deliveries: DeliveryLedger | None = None
+    """Every send's acknowledgement (set when faust creates the producer)."""
 
     _faust_ack_gap: AckGap | None = None
 

@@ -20,8 +20,10 @@ offset_to)``, called by the fetch loop
 ``App._leader_assignor._leader_topic_name``   :mod:`agents.startup` creates that topic before the start
 ``stores.rocksdb.Store.offset_key``/          :mod:`agents.local_state` reads each table partition's
 ``partition_path``                            applied changelog offset
-``Consumer`` commits: attached outputs, then  the commit order written down in :class:`agents.app.HubApp`
-``producer.flush()``, then the offsets
+``Producer.send``/``flush`` (the aiokafka    :class:`agents.delivery.DeliveryLedger` wraps them
+driver), ``stream_publish_on_commit`` off
+``Consumer`` commits: ``producer.flush()``,   the commit order written down in :class:`agents.app.HubApp`
+then the offsets
 ==========================================  ======================================================
 """
 
@@ -35,6 +37,7 @@ import faust
 from faust.stores.rocksdb import Store as RocksStore
 from faust.tables.manager import TableManager
 from faust.transport.consumer import Consumer
+from faust.transport.drivers.aiokafka import Producer as AiokafkaProducer
 from faust.transport.producer import ProducerBuffer
 
 from hub.errors import HubError
@@ -86,8 +89,10 @@ def class_problems() -> list[str]:
         _coroutine(Consumer, "_add_gap", ("tp", "offset_from", "offset_to")),
         _calls(Consumer, "await self._add_gap(", "gap acks are refused there"),
         _calls(Consumer.__init__, "self._committed_offset", "the offset guard starts at it"),
-        _calls(Consumer, "await self._handle_attached(commit_offsets)", "outputs go out before a commit"),
         _calls(Consumer, "await self.app.producer.flush()", "changelogs are flushed before a commit"),
+        _coroutine(AiokafkaProducer, "send"),
+        _coroutine(AiokafkaProducer, "flush", ()),
+        _calls(AiokafkaProducer.flush, "await self._producer.flush()", "the ledger checks after it"),
         None if hasattr(TableManager, "recovery") else "TableManager.recovery is gone",
         None if isinstance(getattr(RocksStore, "offset_key", None), bytes) else "Store.offset_key is gone",
         _method(RocksStore, "partition_path"),
@@ -98,6 +103,8 @@ def class_problems() -> list[str]:
 def app_problems(app: faust.App) -> list[str]:
     """What changed in a built (not started) app's own internals."""
     problems: list[str] = []
+    if app.conf.stream_publish_on_commit:
+        problems.append("stream_publish_on_commit is on: outputs would bypass the delivery ledger's order")
     recovery = getattr(app.tables, "recovery", None)
     if not hasattr(recovery, "completed"):
         problems.append("app.tables.recovery.completed is gone")
