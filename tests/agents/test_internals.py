@@ -13,9 +13,9 @@ from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 
 from agents.app import WorkerOptions
-from agents.internals import FaustInternalsChanged, check_faust_internals, class_problems
+from agents.internals import FaustInternalsChanged, check_faust_internals, class_problems, committed_offsets
 from agents.web import is_ready
-from agents.worker import _committed_offset, build_worker
+from agents.worker import build_worker
 from hub.settings import HubSettings
 
 
@@ -48,9 +48,9 @@ def test_a_changed_internal_stops_the_worker_with_one_line_naming_it(
 
 def test_the_committed_offsets_are_not_looked_up_with_a_fallback() -> None:
     """A consumer without faust's committed-offset mapping is an error, not "no committed offset"."""
-    app: Any = SimpleNamespace(consumer=SimpleNamespace())
+    consumer: Any = SimpleNamespace()
     with pytest.raises(AttributeError):
-        _committed_offset(app, ("events", 0))
+        committed_offsets(consumer)
 
 
 def test_readiness_is_not_looked_up_with_a_fallback() -> None:

@@ -1,0 +1,262 @@
+"""The partition processors without a broker (as faststream's test broker does): in-memory topics and dict
+tables, records in, outputs and table writes out; differential against the pure core."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from agents.engines import DictTable
+from agents.pipeline import TABLES, Pipeline, build_pipeline
+from agents.processor import (
+    Batch,
+    Outbox,
+    Output,
+    Record,
+    RegistryUnavailable,
+    StagedTable,
+    apply_writes,
+)
+from hub.domain import AvvikUpsert, Engine, EngineConfig, RuleBook
+from hub.errors import SerdeError
+from hub.events import Event
+from hub.events.outputs import AvvikRecord, BedMetricsRecord, MetricPeriod
+from hub.masterdata import load_masterdata
+from hub.observability.metrics import HubMetrics
+from hub.settings import HubSettings, RegistrySettings
+from hub.synth.generator import SynthConfig, generate
+
+SETTINGS = HubSettings(env="dev", registry=RegistrySettings(url=None))  # single-object Avro
+MASTERDATA = load_masterdata()
+
+
+def _events(n: int = 600, seed: int = 5) -> list[Event]:
+    config = SynthConfig(
+        helsefellesskap_id="HF-HNT",
+        start=datetime(2024, 5, 1, tzinfo=UTC),
+        span_days=3,
+        deviation_share=0.3,
+        seed=seed,
+    )
+    return list(generate(MASTERDATA, config, n))
+
+
+class InMemoryBroker:
+    """One partition per topic; the compacted outputs kept as their latest value per key."""
+
+    def __init__(self, pipe: Pipeline, tables: dict[str, DictTable]) -> None:
+        self.pipe = pipe
+        self.tables = tables
+        self.queues: dict[str, deque[Record]] = defaultdict(deque)
+        self.offsets: dict[str, int] = defaultdict(int)
+        self.latest: dict[str, dict[bytes, bytes | None]] = defaultdict(dict)
+        self.appended: dict[str, list[bytes]] = defaultdict(list)
+
+    def produce(self, topic: str, key: bytes, value: bytes | None) -> None:
+        offset = self.offsets[topic]
+        self.offsets[topic] += 1
+        self.queues[topic].append(Record(topic, 0, offset, key, value))
+        self.latest[topic][key] = value
+
+    def deliver(self, batch: Batch) -> None:
+        """What the driver does: tables first, then the outputs."""
+        for name, writes in batch.writes.items():
+            apply_writes(self.tables[name], writes)
+        topics = self.pipe.topics
+        for out in batch.outputs:
+            value = out.encode()
+            if out.topic in (topics.events, topics.beds, topics.joins):
+                self.produce(out.topic, out.key, value)
+            else:
+                self.latest[out.topic][out.key] = value
+                if value is not None:
+                    self.appended[out.topic].append(value)
+
+    def run(self, batch_size: int) -> None:
+        topics = self.pipe.topics
+        stages = [
+            (topics.events, self.pipe.pathway.process),
+            (topics.joins, self.pipe.rejections.process),
+            (topics.beds, self.pipe.beds.process),
+        ]
+        while any(self.queues[name] for name, _ in stages):
+            for name, process in stages:
+                queue = self.queues[name]
+                while queue:
+                    records = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
+                    batch = process(records)
+                    assert batch.done == len(records)
+                    self.deliver(batch)
+
+
+def _run(events: list[Event], batch_size: int) -> InMemoryBroker:
+    tables = {name: DictTable() for name in TABLES}
+    pipe = build_pipeline(SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t")
+    broker = InMemoryBroker(pipe, tables)
+    for event in events:
+        broker.produce(pipe.topics.events, event.key.encode(), pipe.codecs.event.encode(event))
+    broker.run(batch_size)
+    return broker
+
+
+def _avvik(broker: InMemoryBroker) -> dict[str, tuple[str, str]]:
+    codec = broker.pipe.codecs.avvik
+    out = {}
+    for key, value in broker.latest[broker.pipe.topics.avvik].items():
+        assert value is not None
+        rec: AvvikRecord = codec.decode(value)  # type: ignore[attr-defined]
+        out[key.decode()] = (rec.code, rec.status.value)
+    return out
+
+
+def _core(events: list[Event]) -> dict[str, tuple[str, str]]:
+    """The pure core on the same events, advanced to the event-time watermark after each (as the worker)."""
+    engine = Engine(
+        MASTERDATA,
+        config=EngineConfig(allowed_lateness=timedelta(seconds=SETTINGS.allowed_lateness_s)),
+        rules=RuleBook.from_masterdata(MASTERDATA),
+    )
+    found: dict[str, tuple[str, str]] = {}
+    mark: datetime | None = None
+    for event in events:
+        effects = engine.apply(event)
+        if mark is None or event.occurred_at > mark:
+            mark = event.occurred_at
+        for effect in effects + engine.advance(mark):
+            if isinstance(effect, AvvikUpsert):
+                found[effect.record.avvik_id] = (effect.record.code, effect.record.status.value)
+    return found
+
+
+@pytest.fixture(scope="module")
+def events() -> list[Event]:
+    return sorted(_events(), key=lambda e: e.occurred_at)
+
+
+def test_the_processors_give_the_pure_cores_avvik(events: list[Event]) -> None:
+    got = _avvik(_run(events, batch_size=1))
+    want = _core(events)
+    assert len(want) > 20, "the synthetic input should raise avvik"
+    assert got == want
+
+
+def test_batches_give_the_same_outputs_as_one_record_at_a_time(events: list[Event]) -> None:
+    one = _run(events, batch_size=1)
+    many = _run(events, batch_size=64)
+    topics = one.pipe.topics
+    for topic in (topics.avvik, topics.pathway_state, topics.beds_metrics):
+        assert many.latest[topic] == one.latest[topic], topic
+    assert dict(many.tables["pathway"].items()) == dict(one.tables["pathway"].items())
+    # coalescing: a batch writes each compacted key once, so fewer records for the same final values
+    assert len(many.appended[topics.pathway_state]) < len(one.appended[topics.pathway_state])
+
+
+def test_bed_counts_come_out_of_the_beds_stage(events: list[Event]) -> None:
+    broker = _run(events, batch_size=16)
+    codec = broker.pipe.codecs.metrics
+    live = [
+        rec
+        for value in broker.latest[broker.pipe.topics.beds_metrics].values()
+        if value is not None and (rec := codec.decode(value)).period is MetricPeriod.LIVE  # type: ignore[attr-defined]
+    ]
+    assert live, "the input should occupy beds"
+    assert all(isinstance(rec, BedMetricsRecord) and rec.occupied >= 0 for rec in live)
+    assert sum(rec.occupied for rec in live) > 0
+
+
+def test_a_redelivered_batch_changes_no_compacted_output(events: list[Event]) -> None:
+    """At-least-once: the same records again (a restart before the commit) leave the same final outputs."""
+    broker = _run(events[:300], batch_size=32)
+    topics = broker.pipe.topics
+    before = {t: dict(broker.latest[t]) for t in (topics.avvik, topics.pathway_state)}
+    for event in events[:300]:
+        broker.produce(topics.events, event.key.encode(), broker.pipe.codecs.event.encode(event))
+    broker.run(batch_size=32)
+    assert {t: dict(broker.latest[t]) for t in before} == before
+
+
+def test_an_undecodable_event_is_a_dead_letter_not_a_stall(events: list[Event]) -> None:
+    tables = {name: DictTable() for name in TABLES}
+    pipe = build_pipeline(SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t")
+    good = Record(pipe.topics.events, 0, 1, b"k", pipe.codecs.event.encode(events[0]))
+    batch = pipe.pathway.process([Record(pipe.topics.events, 0, 0, b"k", b"\x07garbage"), good])
+    assert batch.done == 2
+    dead = [out for out in batch.outputs if out.topic == pipe.topics.dlq]
+    assert len(dead) == 1
+    assert pipe.counters.values["events"] == 1
+
+
+class _DownCodec:
+    """An event codec whose registry does not answer for the second record."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls = 0
+
+    def decode(self, data: bytes) -> Any:
+        self.calls += 1
+        if self.calls == 2:
+            import httpx2
+
+            raise SerdeError("registry down") from httpx2.ConnectError("refused")
+        return self.real.decode(data)
+
+    def encode(self, record: Any) -> bytes:
+        return bytes(self.real.encode(record))
+
+
+def test_a_registry_that_does_not_answer_stops_the_batch_before_the_record(events: list[Event]) -> None:
+    tables = {name: DictTable() for name in TABLES}
+    pipe = build_pipeline(SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t")
+    real = pipe.codecs.event
+    pipe.codecs.event = _DownCodec(real)
+    records = [Record(pipe.topics.events, 0, n, b"k", real.encode(ev)) for n, ev in enumerate(events[:3])]
+    batch = pipe.pathway.process(records)
+    assert batch.done == 1  # the first is done; the driver produces it, waits, and hands in the rest
+    assert pipe.counters.values["events"] == 1
+    rest = pipe.pathway.process(records[batch.done :])
+    assert rest.done == 2
+    down = _DownCodec(real)
+    down.calls = 1
+    pipe.codecs.event = down
+    with pytest.raises(RegistryUnavailable):  # nothing done at all: raised, so the driver waits
+        pipe.pathway.process(records[:1])
+
+
+def test_the_outbox_keeps_the_last_write_of_a_compacted_key_and_every_other_record() -> None:
+    box = Outbox(frozenset({"state"}))
+    box.add(Output("state", b"p1", None))
+    box.add(Output("beds", b"u1", None))
+    box.add(Output("beds", b"u1", None))
+    box.add(Output("state", b"p2", None))
+    last = Output("state", b"p1", None, codec=None)
+    box.add(last)
+    assert [(o.topic, o.key) for o in box.outputs()] == [
+        ("beds", b"u1"),
+        ("beds", b"u1"),
+        ("state", b"p2"),
+        ("state", b"p1"),
+    ]
+    assert box.outputs()[-1] is last
+
+
+def test_a_staged_table_reads_its_writes_and_hands_them_over_once() -> None:
+    base = DictTable({b"a": b"1", b"b": b"2"})
+    staged = StagedTable(base)
+    staged[b"a"] = b"10"
+    staged[b"a"] = b"11"
+    del staged[b"b"]
+    staged[b"c"] = b"3"
+    assert staged.get(b"a") == b"11"
+    assert staged.get(b"b") is None
+    assert dict(staged.items()) == {b"a": b"11", b"c": b"3"}
+    assert base == {b"a": b"1", b"b": b"2"}, "nothing reaches the real table before the driver applies it"
+    writes = staged.drain()
+    assert writes == {b"a": b"11", b"b": None, b"c": b"3"}
+    apply_writes(base, writes)
+    assert base == {b"a": b"11", b"c": b"3"}
+    assert staged.drain() == {}
