@@ -6,9 +6,12 @@
 2. Pipeline: a real ``hub worker`` (faust: pathway agent with RocksDB table + changelog, avvik / state /
    bed outputs, beds agent) in event-time mode; measured from its first committed offset to the last
    (start-up and table recovery excluded, reported separately).
-3. Baseline: a plain confluent-kafka loop over the same topic: consume → Avro decode → Avro encode →
+3. Batch replay: ``hub replay``'s driver (agents.batch_replay): the partition processors on confluent-kafka
+   in batches, one process per CPU, until every event and internal record is committed (start-up included).
+4. Baseline: a plain confluent-kafka loop over the same topic: consume → Avro decode → Avro encode →
    produce, no domain logic.
-Prints both rates and their ratio. Uses the broker in HUB_KAFKA__BOOTSTRAP_SERVERS (default 127.0.0.1:9092).
+Prints the rates and their ratios to the baseline, and a last line ``RESULT bench=replay ...``.
+Uses the broker in HUB_KAFKA__BOOTSTRAP_SERVERS (default 127.0.0.1:9092).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from confluent_kafka import Consumer, Producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agents.batch_replay import run_batch_replay
 from agents.replay import committed_progress, load_events, prepare, replay_settings, worker_env
 from hub.events import Event
 from hub.masterdata import load_masterdata
@@ -145,7 +149,15 @@ def main() -> None:
         f"pipeline  faust worker, all agents:      {total / pipe_s:8.0f} events/s ({pipe_s:.1f} s; "
         f"start-up {startup_s:.1f} s)"
     )
-    print(f"ratio pipeline / baseline: {base_s / pipe_s:.3f}")
+    batch_s = run_batch_replay(target, f"{prefix}-batch", total, log_file=target.data_dir / "batch.log")
+    procs = os.cpu_count()
+    print(f"batch     processors, {procs} processes:   {total / batch_s:8.0f} events/s ({batch_s:.1f} s)")
+    print(f"ratio worker / baseline: {base_s / pipe_s:.3f}; batch / baseline: {base_s / batch_s:.3f}")
+    print(
+        f"RESULT bench=replay events={total} baseline_eps={total / base_s:.0f} "
+        f"worker_eps={total / pipe_s:.0f} batch_eps={total / batch_s:.0f} "
+        f"worker_ratio={base_s / pipe_s:.3f} batch_ratio={base_s / batch_s:.3f}"
+    )
 
 
 if __name__ == "__main__":
