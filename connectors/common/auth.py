@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from connectors.common.trace import traced
 from hub.auth import RequestAuthenticator
 from hub.errors import AuthError, ConfigError
 from hub.settings import HubSettings
@@ -48,8 +49,12 @@ def check_mllp_senders(settings: HubSettings) -> None:
 
 
 def protect(app: web.Application, settings: HubSettings) -> web.Application:
-    """Add the token check to a connector app when ``HUB_AUTH__CONNECTORS`` is on; return ``app``."""
+    """Add the token check to a connector app when ``HUB_AUTH__CONNECTORS`` is on; return ``app``.
+
+    Every HTTP connector's app passes here, so here it also gets the request's W3C ``traceparent`` kept for
+    the raw records it writes (:func:`connectors.common.trace.traced`)."""
     check_sender_authentication(settings)
+    traced(app)
     if not settings.auth.connectors:
         return app
     authenticator = RequestAuthenticator(settings, scope=settings.auth.connector_scope)

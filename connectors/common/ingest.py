@@ -27,20 +27,27 @@ message whose id, or whose redacted copy, still holds one is refused (code ``per
 dead-lettered sealed; one left in the redacted copy (free text a format's redaction does not know) is
 overwritten with asterisks. Dead-letter reasons are masked and their ``payload_sha256`` is keyed
 (:meth:`Sealer.digest`).
+
+Trace context: each raw record carries a W3C ``traceparent`` Kafka header (:mod:`connectors.common.trace`): a
+child of the incoming HTTP request's header when it is valid, else a new trace (MLLP, files: one per message).
+A sink whose ``send`` takes no ``headers`` (an older wrapper) gets the record without them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import structlog
 
-from connectors.common.sink import RecordSink
+from connectors.common.sink import HeaderSink, RecordSink
+from connectors.common.trace import record_trace
 from connectors.formats import Accepted, MappingContext, MessageFormat, raw_record
 from hub.errors import DeliveryError, InputError, RecordTooLarge, SerdeError, ValidationError
 from hub.events.transport import MAX_RECORD_BYTES, DeadLetterRecord, RawMessage
@@ -54,6 +61,7 @@ from hub.identity.masking import (
 )
 from hub.identity.sealing import Sealer, sha256_hex
 from hub.observability.metrics import AckCode, HubMetrics
+from hub.ops.traceparent import KafkaHeaders, kafka_headers
 from hub.serde import TopicCodec, codec_for
 from hub.settings import HubSettings
 
@@ -133,6 +141,7 @@ class Ingestor:
         self.ack_codes = ack_codes
         self.fmt = fmt
         self.sink = sink
+        self._sink_takes_headers = _takes_headers(sink)
         self.settings = settings
         self.topic = raw_topic(settings, fmt)
         self.pseudonymiser = Pseudonymiser.from_settings(settings.pseudonym, accept_tokens=False)
@@ -171,14 +180,20 @@ class Ingestor:
     def _now(self) -> datetime:
         return self._clock.now(UTC)
 
-    async def ingest(self, payload: bytes, *, system: str | None = None) -> IngestResult:
-        """Accept ``payload`` (raw topic) or reject it (DLQ); raise DeliveryError if Kafka fails."""
+    async def ingest(
+        self, payload: bytes, *, system: str | None = None, traceparent: str | bytes | None = None
+    ) -> IngestResult:
+        """Accept ``payload`` (raw topic) or reject it (DLQ); raise DeliveryError if Kafka fails.
+
+        ``traceparent``: the sender's W3C trace parent; by default the current HTTP request's header
+        (:mod:`connectors.common.trace`). The raw record's ``traceparent`` header continues it, or starts a
+        new trace when it is absent or invalid."""
         started = time.perf_counter()
         source = self.fmt.source_kind
         if self.metrics is not None:
             self.metrics.connector_message_received(source)
         try:
-            result = await self._ingest(payload, system)
+            result = await self._ingest(payload, system, kafka_headers(record_trace(traceparent)))
         except DeliveryError:
             if self.metrics is not None:
                 self.metrics.connector_message_nacked(source, self.ack_codes.transient)
@@ -192,7 +207,7 @@ class Ingestor:
             self.metrics.observe_ingest(source, time.perf_counter() - started)
         return result
 
-    async def _ingest(self, payload: bytes, system: str | None) -> IngestResult:
+    async def _ingest(self, payload: bytes, system: str | None, headers: KafkaHeaders) -> IngestResult:
         received_at = self._now()
         ctx = MappingContext(pseudonymiser=self.pseudonymiser, received_at=received_at, system=system)
         try:
@@ -212,7 +227,7 @@ class Ingestor:
             return await self._resent(payload, accepted, seen, seen_key, received_at)
         done = self._in_flight[seen_key] = asyncio.Event()
         try:
-            return await self._write(payload, accepted, seen_key, received_at)
+            return await self._write(payload, accepted, seen_key, received_at, headers)
         finally:
             del self._in_flight[seen_key]
             done.set()
@@ -243,7 +258,12 @@ class Ingestor:
         return IngestResult(error=error, received_at=received_at)
 
     async def _write(
-        self, payload: bytes, accepted: Accepted, seen_key: tuple[str, str], received_at: datetime
+        self,
+        payload: bytes,
+        accepted: Accepted,
+        seen_key: tuple[str, str],
+        received_at: datetime,
+        headers: KafkaHeaders,
     ) -> IngestResult:
         redacted, leaked = mask_person_numbers(accepted.redacted)
         if leaked:  # e.g. a number in free text the format's redaction does not know: never to the topic
@@ -264,7 +284,10 @@ class Ingestor:
             await self.dead_letter(payload, error, received_at=received_at)
             return IngestResult(error=error, received_at=received_at)
         try:
-            await self.sink.send(self.topic, key, value)
+            if self._sink_takes_headers:
+                await cast(HeaderSink, self.sink).send(self.topic, key, value, headers=headers)
+            else:
+                await self.sink.send(self.topic, key, value)
         except RecordTooLarge:
             return await self._too_large(payload, accepted.message_id, received_at, size)
         self._recent[seen_key] = _Seen(
@@ -338,6 +361,15 @@ class Ingestor:
             return self._dlq_codec.encode(record)
         except SerdeError as exc:
             raise DeliveryError(f"cannot encode the dead letter: {exc}") from exc
+
+
+def _takes_headers(sink: RecordSink) -> bool:
+    """Whether ``sink.send`` takes ``headers`` (sinks written before trace headers do not)."""
+    try:
+        parameters = inspect.signature(sink.send).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "headers" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _identifier_leak(accepted: Accepted) -> ValidationError | None:

@@ -4,6 +4,7 @@
 ``send`` returns only after the broker acknowledged the write, so a protocol server can answer its sender
 positively only for data that is durably in Kafka. A record larger than the producer or the topic accepts
 raises :class:`RecordTooLarge` (permanent), any other failure :class:`DeliveryError` (try again later).
+Both take Kafka record ``headers`` (:class:`HeaderSink`); the ingest puts the W3C ``traceparent`` there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from hub.errors import DeliveryError, RecordTooLarge
 from hub.events.transport import MAX_RECORD_BYTES, RECORD_FRAMING_BYTES
+from hub.ops.traceparent import KafkaHeaders
 from hub.settings import HubSettings
 
 PRODUCER_MAX_MESSAGE_BYTES = MAX_RECORD_BYTES + RECORD_FRAMING_BYTES
@@ -33,26 +35,42 @@ class RecordSink(Protocol):
         ...
 
 
+class HeaderSink(Protocol):
+    """A :class:`RecordSink` that also writes Kafka record headers (both sinks here are; a sink that is not
+    still works, its records go without headers)."""
+
+    async def send(self, topic: str, key: bytes, value: bytes, headers: KafkaHeaders | None = None) -> None:
+        """Write one record with ``headers``; as :meth:`RecordSink.send`."""
+        ...
+
+
 @dataclass
 class MemorySink:
     """In-memory sink for tests; ``fail_with`` makes every send fail like an unreachable broker, and
-    ``max_record_bytes`` refuses larger records like a topic with that ``max.message.bytes``."""
+    ``max_record_bytes`` refuses larger records like a topic with that ``max.message.bytes``.
+    ``record_headers[i]`` holds the headers of ``records[i]`` (empty when it was written without)."""
 
     records: list[tuple[str, bytes, bytes]] = field(default_factory=list)
     fail_with: str | None = None
     max_record_bytes: int | None = None
+    record_headers: list[KafkaHeaders] = field(default_factory=list)
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+    async def send(self, topic: str, key: bytes, value: bytes, headers: KafkaHeaders | None = None) -> None:
         """Record the write (or fail as configured)."""
         if self.fail_with is not None:
             raise DeliveryError(self.fail_with)
         if self.max_record_bytes is not None and len(key) + len(value) > self.max_record_bytes:
             raise RecordTooLarge(f"record of {len(key) + len(value)} bytes is too large for {topic}")
         self.records.append((topic, key, value))
+        self.record_headers.append(list(headers or []))
 
     def on(self, topic: str) -> list[tuple[bytes, bytes]]:
         """Key/value pairs written to ``topic``."""
         return [(k, v) for t, k, v in self.records if t == topic]
+
+    def headers_on(self, topic: str) -> list[KafkaHeaders]:
+        """The headers of each record written to ``topic``, in the order of :meth:`on`."""
+        return [h for (t, _k, _v), h in zip(self.records, self.record_headers, strict=True) if t == topic]
 
 
 class KafkaSink:
@@ -82,8 +100,8 @@ class KafkaSink:
         while not self._stop.is_set():
             self._producer.poll(0.05)
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        """Produce and wait for the broker's acknowledgement."""
+    async def send(self, topic: str, key: bytes, value: bytes, headers: KafkaHeaders | None = None) -> None:
+        """Produce (with ``headers``, when given) and wait for the broker's acknowledgement."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
@@ -103,7 +121,7 @@ class KafkaSink:
             loop.call_soon_threadsafe(settle)
 
         try:
-            self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
+            self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery)
         except KafkaException as exc:
             kafka_error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
             if kafka_error is not None and kafka_error.code() in _TOO_LARGE:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 HEADER = "traceparent"
@@ -77,9 +77,15 @@ def continue_or_start(value: str | bytes | None, random: Callable[[int], bytes] 
     return incoming.child(random) if incoming is not None else new_trace(random)
 
 
-def from_headers(headers: Iterable[tuple[str, bytes | str | None]] | None) -> TraceParent | None:
+HeaderValue = bytes | str | None
+IncomingHeaders = Iterable[tuple[str, HeaderValue]] | Mapping[str, HeaderValue] | None
+"""Record headers as consumers hand them over: confluent-kafka's list of pairs (or None), faust's mapping."""
+
+
+def from_headers(headers: IncomingHeaders) -> TraceParent | None:
     """The trace parent among Kafka record headers (the first valid ``traceparent``)."""
-    for name, value in headers or []:
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for name, value in pairs or []:
         if name.lower() == HEADER:
             found = parse(value)
             if found is not None:
@@ -94,3 +100,17 @@ KafkaHeaders = list[tuple[str, str | bytes | None]]
 def kafka_headers(trace: TraceParent) -> KafkaHeaders:
     """Kafka record headers carrying ``trace``."""
     return [(HEADER, trace.header.encode("ascii"))]
+
+
+def derived_headers(incoming: IncomingHeaders, random: Callable[[int], bytes] = os.urandom) -> KafkaHeaders:
+    """The headers for the records a stage derives from one it consumed (``incoming``: that record's headers).
+
+    The result carries the incoming trace id with a new span (parent) id: the deriving stage is a child span
+    of the span that wrote the incoming record. An incoming record without a valid ``traceparent`` starts a
+    new trace (never an error, never the invalid value copied). Pure but for ``random``. Call it once per
+    consumed record and put the same headers on every record derived from it (events, avvik, state): they
+    are one step. Only ``traceparent`` is returned; other incoming headers are not carried over.
+    """
+    incoming_trace = from_headers(incoming)
+    trace = incoming_trace.child(random) if incoming_trace is not None else new_trace(random)
+    return kafka_headers(trace)
