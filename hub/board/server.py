@@ -3,10 +3,14 @@
 ``GET /`` the page · ``GET /static/…`` its JS and CSS · ``GET /api/snapshot`` the view model ·
 ``GET /api/stream`` SSE (``event: snapshot``) whenever the view changes, at least every few seconds ·
 ``GET /healthz``. Everything is served locally; the Content-Security-Policy forbids anything else.
+``/messages/`` the operator page and its API, the very app of ``hub messages serve``
+(:func:`hub.ops.messages_api.messages_app`, mounted): find messages by id or patient, dead letters included.
 
 Served over HTTPS with ``HUB_TLS__*`` (plaintext only with ``HUB_ENV=dev`` or ``HUB_TLS__ALLOW_PLAINTEXT``).
 The board shows counts, units and waiting times per kommune — no pseudonym, person number or name — so it
-is not a patient-level read; patient-level reads are the worker's ``/pathway`` (authenticated, audited).
+is not a patient-level read; patient-level reads are the worker's ``/pathway`` and the operator page's API
+under ``/messages/api/``: each request authenticated by ``hub.auth`` (as ``/pathway``) and audited, refused
+or answered. The operator page itself holds no data (it asks the API with the token the operator enters).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from aiohttp import web
 
 from hub.board.feed import BoardFeed
 from hub.board.view import BoardNames, BoardState
-from hub.errors import HubError, PrerequisiteMissing
+from hub.errors import DeliveryError, HubError, PrerequisiteMissing
 from hub.masterdata import load_masterdata
 from hub.settings import HubSettings
 from hub.tls import listener_context
@@ -36,6 +40,8 @@ log = structlog.get_logger("hub.board")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PUSH_CHECK_S = 1.0
 PUSH_EVERY_S = 5.0
+OPERATOR_PREFIX = "/messages/"
+"""Where the operator page (``hub messages serve``'s app) is mounted on the board."""
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -117,6 +123,10 @@ async def _stream(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _to_operator(_request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect(OPERATOR_PREFIX)
+
+
 async def _on_shutdown(app: web.Application) -> None:
     app[STOPPING].set()
 
@@ -127,8 +137,10 @@ def create_app(
     clock: Callable[[], datetime] = wall_clock,
     push_check_s: float = PUSH_CHECK_S,
     push_every_s: float = PUSH_EVERY_S,
+    operator: web.Application | None = None,
 ) -> web.Application:
-    """The board's aiohttp application over ``source``."""
+    """The board's aiohttp application over ``source``; ``operator`` (the app of
+    :func:`hub.ops.messages_api.messages_app`) is mounted at :data:`OPERATOR_PREFIX` when given."""
     app = web.Application(middlewares=[_security_headers])
     app[SOURCE] = source
     app[CLOCK] = clock
@@ -140,7 +152,24 @@ def create_app(
     app.router.add_get("/api/stream", _stream)
     app.router.add_get("/healthz", _healthz)
     app.router.add_static("/static/", STATIC_DIR)
+    if operator is not None:
+        app.router.add_get(OPERATOR_PREFIX.rstrip("/"), _to_operator)
+        app.add_subapp(OPERATOR_PREFIX, operator)
     return app
+
+
+def operator_app(settings: HubSettings) -> tuple[web.Application, Callable[[], None]]:
+    """``hub messages serve``'s app over the configured cluster, authenticated by ``hub.auth`` and audited to
+    the audit stream, and the function that waits until its audit entries are confirmed."""
+    from hub.auth import RequestAuthenticator
+    from hub.ops.audited import cli_audit
+    from hub.ops.message_search import MessageFinder
+    from hub.ops.messages_api import messages_app
+    from hub.ops.topic_reader import KafkaRecordSource
+
+    audit, flush = cli_audit(settings)
+    finder = MessageFinder(settings, KafkaRecordSource(settings), audit)
+    return messages_app(settings, finder, RequestAuthenticator(settings)), flush
 
 
 @dataclass(slots=True)
@@ -151,11 +180,16 @@ class BoardHandle:
     port: int
     feed: BoardFeed
     runner: web.AppRunner
+    flush_audit: Callable[[], None] = lambda: None
 
     async def stop(self) -> None:
-        """Stop serving and stop the Kafka consumer."""
+        """Stop serving, stop the Kafka consumer and wait for the operator page's audit entries."""
         await self.runner.cleanup()
         await asyncio.to_thread(self.feed.stop)
+        try:
+            await asyncio.to_thread(self.flush_audit)
+        except DeliveryError:
+            log.exception("operator page audit entries not confirmed")
         log.info("board stopped", url=self.url)
 
 
@@ -186,7 +220,12 @@ async def start_board(settings: HubSettings, *, port: int | None = None) -> Boar
         raise
     actual = int(sock.getsockname()[1])
     feed = BoardFeed(settings, BoardState(board_names(settings)))
-    runner = web.AppRunner(create_app(feed), shutdown_timeout=2.0, access_log=None)
+    try:
+        operator, flush_audit = operator_app(settings)
+    except BaseException:
+        sock.close()
+        raise
+    runner = web.AppRunner(create_app(feed, operator=operator), shutdown_timeout=2.0, access_log=None)
     try:
         await runner.setup()
         await web.SockSite(runner, sock, ssl_context=context).start()
@@ -198,4 +237,4 @@ async def start_board(settings: HubSettings, *, port: int | None = None) -> Boar
     shown = f"[{host}]" if ":" in host else host
     url = f"{'https' if context else 'http'}://{shown}:{actual}/"
     log.info("board started", url=url, group_id=feed.group_id)
-    return BoardHandle(url=url, port=actual, feed=feed, runner=runner)
+    return BoardHandle(url=url, port=actual, feed=feed, runner=runner, flush_audit=flush_audit)

@@ -1,4 +1,4 @@
-// Operator page of `hub messages serve`: posts the search to /api/messages/search with the operator's token
+// Operator page of `hub messages serve` (and the board's /messages/): posts the search to api/messages/search
 // and renders each journey with textContent only (message data is never parsed as HTML).
 "use strict";
 
@@ -39,7 +39,7 @@ async function search(event) {
   const error = document.getElementById("error");
   results.replaceChildren();
   error.textContent = "";
-  const response = await fetch("/api/messages/search", {
+  const response = await fetch("api/messages/search", {  // relative: the page is also mounted under the board
     method: "POST",
     headers: {"Content-Type": "application/json", "Authorization": `Bearer ${document.getElementById("token").value}`},
     body: JSON.stringify(body),
