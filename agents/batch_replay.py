@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry
 
 from agents.engines import DictTable
 from agents.pipeline import TABLES, Pipeline, build_pipeline
-from agents.processor import Batch, Record, RegistryUnavailable, apply_writes
+from agents.processor import Batch, Output, Record, RegistryUnavailable, apply_writes
 from agents.replay import committed_progress, worker_env
 from hub.errors import InfraError
 from hub.kafka.topics import ensure_topics, internal_specs
@@ -181,7 +181,7 @@ def run_replay_process(settings: HubSettings, app_id: str, index: int, processes
                     for name, writes in batch.writes.items():
                         apply_writes(tables[name], writes)
                     for out in batch.outputs:
-                        _produce(producer, out.topic, out.key, out.encode(), checkpoint)
+                        _produce(producer, out, checkpoint)
                 checkpoint.offsets[(topic, partition)] = records[-1].offset
             producer.poll(0)
             if time.monotonic() - checkpoint.started >= COMMIT_EVERY_S or (
@@ -193,10 +193,17 @@ def run_replay_process(settings: HubSettings, app_id: str, index: int, processes
         consumer.close()
 
 
-def _produce(producer: Producer, topic: str, key: bytes, value: bytes | None, checkpoint: Checkpoint) -> None:
+def _produce(producer: Producer, out: Output, checkpoint: Checkpoint) -> None:
+    value = out.encode()
     while True:
         try:
-            producer.produce(topic, key=key, value=value, on_delivery=checkpoint.on_delivery)
+            producer.produce(
+                out.topic,
+                key=out.key,
+                value=value,
+                headers=list(out.headers),
+                on_delivery=checkpoint.on_delivery,
+            )
         except BufferError:
             producer.poll(0.05)
         else:

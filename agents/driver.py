@@ -93,7 +93,12 @@ class Driver:
         for name, writes in batch.writes.items():
             apply_writes(self.tables[name], writes)
         for output in batch.outputs:
-            await event.send(self.sinks[output.topic], key=output.key, value=await _encoded(output))
+            await event.send(
+                self.sinks[output.topic],
+                key=output.key,
+                value=await _encoded(output),
+                headers=list(output.headers),
+            )
 
     async def _in_offset_order(
         self, stream: faust.StreamT[bytes], guarded: set[str]

@@ -24,7 +24,7 @@ produces those, waits, and hands the rest in again. Every other bad record becom
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -50,6 +50,7 @@ from hub.events.transport import DeadLetterRecord
 from hub.identity.masking import mask_digits
 from hub.identity.sealing import Sealer
 from hub.observability.metrics import HubMetrics
+from hub.ops.traceparent import derived_headers
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +91,8 @@ class Output:
     key: bytes
     value: BaseModel | None
     codec: Encoder | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    """Kafka headers: the W3C ``traceparent`` of the step that made it (set by the batch runner)."""
 
     def encode(self) -> bytes | None:
         """The value's bytes (codec calls may reach the schema registry)."""
@@ -118,9 +121,13 @@ class Outbox:
         self.compacted = compacted
         self._items: dict[object, Output] = {}
         self._n = 0
+        self.headers: tuple[tuple[str, bytes], ...] = ()
+        """Headers given to every output added without its own (the trace step of the current record)."""
 
     def add(self, output: Output) -> None:
         """Add one output."""
+        if not output.headers and self.headers:
+            output = replace(output, headers=self.headers)
         slot: object
         if output.topic in self.compacted:
             slot = (output.topic, output.key)
@@ -201,12 +208,22 @@ def _run(
     done = 0
     try:
         for record in records:
+            # every record derived from this one continues its trace as one child span (W3C traceparent)
+            box.headers = _trace_step(record)
             step(record, box)
             done += 1
     except RegistryUnavailable:
         if done == 0:
             raise
     return Batch(box.outputs(), {name: table.drain() for name, table in tables.items()}, done)
+
+
+def _trace_step(record: Record) -> tuple[tuple[str, bytes], ...]:
+    """The headers of the records derived from ``record``: its trace continued as a new child span."""
+    return tuple(
+        (name, value if isinstance(value, bytes) else str(value or "").encode())
+        for name, value in derived_headers(record.headers)
+    )
 
 
 def _decode(codec: Decoder, data: bytes) -> Any:

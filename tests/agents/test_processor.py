@@ -260,3 +260,21 @@ def test_a_staged_table_reads_its_writes_and_hands_them_over_once() -> None:
     apply_writes(base, writes)
     assert base == {b"a": b"11", b"c": b"3"}
     assert staged.drain() == {}
+
+
+def test_every_output_continues_the_trace_of_the_record_it_came_from(events: list[Event]) -> None:
+    tables = {name: DictTable() for name in TABLES}
+    pipe = build_pipeline(SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t")
+    trace = "0af7651916cd43dd8448eb211c80319c"
+    incoming = (("traceparent", f"00-{trace}-b7ad6b7169203331-01".encode()),)
+    records = [
+        Record(pipe.topics.events, 0, n, ev.key.encode(), pipe.codecs.event.encode(ev), incoming)
+        for n, ev in enumerate(events[:40])
+    ]
+    batch = pipe.pathway.process(records)
+    assert batch.outputs
+    for out in batch.outputs:
+        ((name, value),) = out.headers
+        version, trace_id, span, _flags = value.decode().split("-")
+        assert (name, version, trace_id) == ("traceparent", "00", trace)
+        assert span != "b7ad6b7169203331", "a derived record is a new span, a child of the incoming one"
