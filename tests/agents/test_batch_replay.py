@@ -7,29 +7,11 @@ from pathlib import Path
 import pytest
 
 from agents.batch_replay import run_batch_replay
-from hub.events.outputs import AvvikRecord, BedMetricsRecord, MetricPeriod, PathwayStateRecord
 from hub.settings import HubSettings
 from tests.agents import test_recovery as recovery
-from tests.agents.harness import WorkerProcess, private_settings, read_latest
+from tests.agents.harness import WorkerProcess, private_settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
-
-
-def _read(settings: HubSettings) -> recovery.Outputs:
-    avvik = read_latest(settings, settings.topics.avvik, AvvikRecord, timeout=60, quiet=3)
-    states: dict[str, object] = dict(
-        read_latest(settings, settings.topics.pathway_state, PathwayStateRecord, timeout=60, quiet=3)
-    )
-    live: dict[str, BedMetricsRecord] = {}
-    for rec in read_latest(
-        settings, settings.topics.beds_metrics, BedMetricsRecord, timeout=60, quiet=3
-    ).values():
-        if rec is not None and rec.period is MetricPeriod.LIVE:
-            newest = live.get(rec.scope_id)
-            if newest is None or rec.period_start > newest.period_start:
-                live[rec.scope_id] = rec
-    states.update({f"beds:{unit}": (rec.period_start, rec.occupied) for unit, rec in live.items()})
-    return dict(avvik), states
 
 
 def test_the_batch_replay_writes_what_the_live_worker_writes(infra: HubSettings, tmp_path: Path) -> None:
@@ -50,7 +32,7 @@ def test_the_batch_replay_writes_what_the_live_worker_writes(infra: HubSettings,
     run_batch_replay(
         batch_settings, app_id, total, processes=2, log_file=tmp_path / "batch.log", timeout_s=240
     )
-    got = _read(batch_settings)
+    got = recovery.read_outputs(batch_settings)
 
     assert len(want[0]) > 50, "the input should raise avvik"
     assert sum(1 for key in want[1] if key.startswith("beds:")) > 3, "the input should occupy beds"

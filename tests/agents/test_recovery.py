@@ -52,6 +52,11 @@ def _outputs(settings: HubSettings, worker: WorkerProcess) -> Outputs:
     """The latest avvik and state per key, and (under the key ``beds:<unit>``, with the states) each unit's
     newest LIVE bed count, once ``worker`` has committed all of the events and internal beds topics."""
     wait_caught_up(settings, worker.app_id, [settings.topics.events, f"{worker.app_id}.internal.beds"])
+    return read_outputs(settings)
+
+
+def read_outputs(settings: HubSettings) -> Outputs:
+    """The latest avvik and state per key on ``settings``' topics, and each unit's newest LIVE bed count."""
     avvik = read_latest(settings, settings.topics.avvik, AvvikRecord, timeout=60, quiet=3)
     states: dict[str, object] = dict(
         read_latest(settings, settings.topics.pathway_state, PathwayStateRecord, timeout=60, quiet=3)
