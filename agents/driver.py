@@ -72,16 +72,22 @@ class Driver:
         for task in list(self.reseeking.values()):
             task.cancel()
 
-    async def drive(self, stream: faust.StreamT[bytes], process: Process, guarded: set[str]) -> None:
-        """Run ``process`` over ``stream`` for ever (the agent's body)."""
+    async def drive(
+        self, stream: faust.StreamT[bytes], process: Process, guarded: set[str], *, offload: bool = False
+    ) -> None:
+        """Run ``process`` over ``stream`` for ever (the agent's body). ``offload``: in a worker thread, so a
+        slow parse never blocks the event loop (heartbeats, ``/healthz``); only for processors that touch no
+        faust table (the normaliser)."""
         async for event in self._in_offset_order(stream, guarded):
-            batch = await self._processed(process, [record_of(event)])
+            batch = await self._processed(process, [record_of(event)], offload=offload)
             await self._deliver(event, batch)
 
-    async def _processed(self, process: Process, records: list[Record]) -> Batch:
+    async def _processed(self, process: Process, records: list[Record], *, offload: bool) -> Batch:
         wait = FIRST_WAIT_S
         while True:
             try:
+                if offload:
+                    return await asyncio.to_thread(process, records)
                 return process(records)
             except RegistryUnavailable as exc:  # nothing was applied: wait, then the same record again
                 log.warning("registry.unreachable", error=str(exc), retry_in_s=wait)

@@ -105,7 +105,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
 
     @app.agent(t(*raw_names), name="normalise", supervisor_strategy=CrashingSupervisor)
     async def normalise(stream: faust.StreamT[bytes]) -> None:
-        await driver.drive(stream, pipe.normalise.process, set(raw_names))
+        await driver.drive(stream, pipe.normalise.process, set(raw_names), offload=True)
 
     @app.agent(t(names.events, names.ticks), name="pathway", supervisor_strategy=CrashingSupervisor)
     async def pathway(stream: faust.StreamT[bytes]) -> None:
