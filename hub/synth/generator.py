@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -97,6 +97,12 @@ def _setting(md: MasterData, cfg: SynthConfig) -> _Setting:
     return _Setting(hf=hf, kommuner=kommuner, wards=wards, municipal=municipal)
 
 
+def hospital_name(ward: Unit) -> str:
+    """The hospital of a ward: the first two words of its name ("Sykehuset Levanger ...")."""
+    words = ward.name.split(" ")
+    return " ".join(words[:2]) if len(words) > 1 else ward.name
+
+
 class _Patient:
     """Builds one patient's events (kept as a list, sorted when done)."""
 
@@ -119,7 +125,7 @@ class _Patient:
             kommune = rng.choice(setting.kommuner)
         else:
             kommune = rng.choices(setting.kommuner, weights=kommune_weights)[0]
-        ward = rng.choice(setting.wards)
+        ward = rng.choice(setting.wards)  # the calibrated region sets the ward per stay (hub.synth.region)
         self.f = EventFactory(
             pseudonym=f"{rng.getrandbits(96):024x}",
             birth_year=start.year - (age if age is not None else int(rng.triangular(20, 100, 84))),
@@ -127,9 +133,7 @@ class _Patient:
             bostedskommune=kommune,
             oppholdskommune=kommune if rng.random() > 0.03 else rng.choice(setting.kommuner),
             hf=setting.hf,
-            hospital=ward.name.split(" ")[0] + " " + ward.name.split(" ")[1]
-            if " " in ward.name
-            else ward.name,
+            hospital=hospital_name(ward),
             unit_id=ward.unit_id,
         )
         self.events: list[Event] = []
@@ -188,8 +192,10 @@ class _Patient:
         *,
         acute: bool,
         plan: StayPlan | None = None,
+        transfer_to: Callable[[datetime, str | None], str] | None = None,
     ) -> datetime:
-        """One hospital stay from ``at``; returns the discharge time. ``plan`` fixes length and readiness."""
+        """One hospital stay from ``at``; returns the discharge time. ``plan`` fixes length and readiness;
+        ``transfer_to(at, from_unit)`` chooses the ward of a transfer (default: any ward at random)."""
         rng, f = self.rng, self.f
         episode = f"V{self.index:07d}{n}"
         admitted = self.add(
@@ -212,7 +218,10 @@ class _Patient:
         los = plan.clinical if plan is not None else self.hours(20, 24 * 6)
         if rng.random() < 0.3:
             to = rng.choice(self.setting.wards).unit_id
-            self.add(f.transferred(t + los * rng.uniform(0.2, 0.6), episode, to))
+            moved = t + los * rng.uniform(0.2, 0.6)
+            if transfer_to is not None:  # the calibrated region's bed management picks the ward
+                to = transfer_to(moved, f.unit_id)
+            self.add(f.transferred(moved, episode, to))
         if plan is not None:
             ready_needed = plan.ready
         else:

@@ -15,6 +15,12 @@ Acute stays (``acute_share``) come by ambulance in ``ambulance_share_of_acute`` 
 or missing messages, rejections, cancellations) follow ``SynthConfig.deviation_share`` as in
 :mod:`hub.synth.generator`, whose pathway building blocks this module reuses.
 
+Hospital stays are placed by bed management (:class:`_Wards`, built in admission order): a patient goes
+to a home ward drawn in proportion to the wards' beds unless that ward runs more than ``SPREAD`` above the
+emptiest, and a planned (not acute) admission waits a day while the HF's wards are ``FULL``; so every ward
+runs near the HF's occupancy instead of each receiving the same number of patients whatever its size.
+:func:`hub.synth.occupancy.ward_occupancy` measures it offline, as the board does.
+
 Each patient's plan depends only on the seed, the year and its number, so a week and a year of the same
 seed agree on the week. Events come lazily in ``(occurred_at, event_id)`` order, four weeks at a time.
 With ``census_days`` the region starts that many days before ``start`` and keeps, of those days, only the
@@ -32,8 +38,15 @@ from datetime import date, datetime, timedelta
 
 from hub.errors import ConfigError
 from hub.events import Event, ServiceKind
-from hub.masterdata.model import MasterData
-from hub.synth.generator import StayPlan, SynthConfig, _Patient, _Setting, _setting
+from hub.masterdata.model import MasterData, Unit
+from hub.synth.generator import (
+    StayPlan,
+    SynthConfig,
+    _Patient,
+    _Setting,
+    _setting,
+    hospital_name,
+)
 
 YEAR = timedelta(days=365)
 CHUNK = timedelta(days=28)
@@ -50,6 +63,13 @@ RATE_NAMES = (
     "ambulance_share_of_acute",
 )
 FRAIL, OTHER, KAD = 1, 2, 3
+SPREAD = 0.1
+"""How far a ward's occupancy may run above the emptiest ward's before bed management sends patients
+elsewhere (an assumption: no public figure; calibrates the illustrative wards to 60-100 %)."""
+FULL = 0.9
+"""Occupancy of the HF's wards from which planned admissions wait (an assumption, as SPREAD)."""
+DEFER = timedelta(days=1)
+MAX_DEFERS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +142,71 @@ class _Plan:
     age: int
 
 
+class _Wards:
+    """Bed management of the HF's wards: who is in which ward, and where the next patient goes.
+
+    A patient goes to its home ward (drawn in proportion to beds) unless that ward's occupancy exceeds the
+    emptiest ward's by more than :data:`SPREAD`; then to the emptiest ward (most free beds on a tie). A
+    transfer goes to another ward of the same hospital on the same terms, else to the emptiest other ward.
+    So admissions follow capacity, as a hospital's bed coordinator spreads them, instead of every ward
+    receiving the same number of patients whatever its size.
+    """
+
+    def __init__(self, units: tuple[Unit, ...]) -> None:
+        self.units = list(units)
+        self.beds = {u.unit_id: max(u.beds or 1, 1) for u in units}
+        self.weights = [float(self.beds[u.unit_id]) for u in units]
+        self._by_id = {u.unit_id: u for u in units}
+        self._hospital = {u.unit_id: hospital_name(u) for u in units}
+        self._now = dict.fromkeys(self.beds, 0)
+        self._pending: dict[str, list[tuple[datetime, int]]] = {u: [] for u in self.beds}
+
+    def occupied(self, unit_id: str, at: datetime) -> int:
+        """Patients in the ward at ``at`` (admitted so far)."""
+        return self._now[unit_id] + sum(d for t, d in self._pending[unit_id] if t <= at)
+
+    def _advance(self, at: datetime) -> None:
+        for unit_id, pending in self._pending.items():
+            due = [d for t, d in pending if t <= at]
+            if due:
+                self._now[unit_id] += sum(due)
+                self._pending[unit_id] = [(t, d) for t, d in pending if t > at]
+
+    def _choose(self, at: datetime, preferred: list[str], exclude: str | None = None) -> str:
+        shares = {
+            u: self.occupied(u, at) / beds
+            for u, beds in self.beds.items()
+            if u != exclude or len(self.beds) == 1
+        }
+        lowest = min(shares.values())
+        for unit_id in preferred:
+            if unit_id in shares and shares[unit_id] <= lowest + SPREAD:
+                return unit_id
+        return min(shares, key=lambda u: (shares[u], -self.beds[u], u))
+
+    def admit(self, at: datetime, home: Unit) -> Unit:
+        """The ward a patient admitted at ``at`` goes to (admissions come in time order)."""
+        self._advance(at)
+        return self._by_id[self._choose(at, [home.unit_id])]
+
+    def transfer(self, at: datetime, from_unit: str) -> str:
+        """The ward a patient in ``from_unit`` moves to at ``at``."""
+        hospital = self._hospital.get(from_unit)
+        same = [u for u in self.beds if u != from_unit and self._hospital[u] == hospital]
+        return self._choose(at, same, exclude=from_unit)
+
+    def share(self, at: datetime) -> float:
+        """Occupancy of all the wards together at ``at``."""
+        self._advance(at)
+        return sum(self.occupied(u, at) for u in self.beds) / sum(self.beds.values())
+
+    def occupy(self, moves: list[tuple[datetime, str]], end: datetime) -> None:
+        """Record a stay: ``moves`` are (instant, ward) from the admission on; it leaves at ``end``."""
+        for (at, unit_id), (until, _) in zip(moves, [*moves[1:], (end, "")], strict=True):
+            if unit_id in self._pending and until > at:
+                self._pending[unit_id] += [(at, 1), (until, -1)]
+
+
 class Region:
     """Yearly plans of every patient of one region, built into events a chunk at a time."""
 
@@ -132,6 +217,8 @@ class Region:
         self.origin = config.start - timedelta(days=config.census_days)
         self.end = config.start + timedelta(days=config.span_days)
         self._years: dict[int, list[_Plan]] = {}
+        self.wards = _Wards(self.setting.wards)
+        self._deferred: list[tuple[datetime, int, int, int, _Plan]] = []
 
     # -- plans ------------------------------------------------------------------------------------------
 
@@ -210,42 +297,107 @@ class Region:
             kommune_weights=self.rates.kommune_weights,
         )
 
-    def _build(self, plan: _Plan, chunk_start: datetime, chunk_end: datetime) -> list[Event]:
-        wanted = [
-            (n, s) for n, s in enumerate(plan.stays) if chunk_start <= s.at < chunk_end and s.at < self.end
+    def _chunk(self, plans: list[_Plan], chunk_start: datetime, chunk_end: datetime) -> list[Event]:
+        """Events of the stays starting in ``[chunk_start, chunk_end)``, built in admission order so that
+        bed management (:class:`_Wards`) sees every patient already in a bed; a planned admission that
+        finds the hospital full waits a day (:meth:`_defer`), into the next chunk if need be."""
+        queue: list[tuple[datetime, int, int, int, _Plan]] = [
+            (s.at, plan.index, n, 0, plan)
+            for plan in plans
+            for n, s in enumerate(plan.stays)
+            if chunk_start <= s.at < chunk_end
         ]
-        if not wanted:
-            return []
+        queue += [item for item in self._deferred if item[0] < chunk_end]
+        self._deferred = [item for item in self._deferred if item[0] >= chunk_end]
+        heapq.heapify(queue)
+        patients: dict[int, tuple[_Patient, ServiceKind | None, int]] = {}
+        while queue:
+            at, index, n, defers, plan = heapq.heappop(queue)
+            if at >= self.end:
+                continue
+            if self._defer(plan, n, at, defers):
+                item = (at + DEFER, index, n, defers + 1, plan)
+                if item[0] < chunk_end:
+                    heapq.heappush(queue, item)
+                else:
+                    self._deferred.append(item)
+                continue
+            if plan.index not in patients:
+                p, service = self._start_patient(plan, n, chunk_start)
+                patients[plan.index] = (p, service, len(p.events))
+            p, service, _ = patients[plan.index]
+            self._stay(plan, n, at, p, service)
+        events: list[Event] = []
+        for p, _, services in patients.values():
+            if len(p.events) > services:  # else only a service left: its stays ended before the census
+                events.extend(p.events)
+        return events
+
+    def _defer(self, plan: _Plan, n: int, at: datetime, defers: int) -> bool:
+        """A planned (not acute) hospital admission waits a day while the HF's wards are full, at most
+        :data:`MAX_DEFERS` times and never into the patient's next stay."""
+        stay = plan.stays[n]
+        if plan.kind == KAD or stay.acute or defers >= MAX_DEFERS:
+            return False
+        if n + 1 < len(plan.stays):
+            busy = stay.plan.clinical + timedelta(days=stay.plan.wait_days + 2)
+            if at + DEFER + busy >= plan.stays[n + 1].at:
+                return False
+        return self.wards.share(at) >= FULL
+
+    def _start_patient(
+        self, plan: _Plan, first: int, chunk_start: datetime
+    ) -> tuple[_Patient, ServiceKind | None]:
+        """The patient of a plan and its municipal service (reported once, before the first stay)."""
         p = self._patient(plan, plan.stays[0].at)
         service: ServiceKind | None = None
         if plan.kind == FRAIL:
             service = ServiceKind.HJEMMESYKEPLEIE if p.rng.random() < 0.8 else ServiceKind.SYKEHJEM_LANGTID
-            if wanted[0][0] == 0:  # the service is reported once, before the first stay
-                first = plan.stays[0].at
-                service_at = max(chunk_start, first - timedelta(days=p.rng.uniform(1, 60)))
+            if first == 0:
+                at = plan.stays[0].at
+                service_at = max(chunk_start, at - timedelta(days=p.rng.uniform(1, 60)))
                 p.add(p.f.service(service_at, f"S{plan.index}", service))
         elif plan.age < 75 and p.rng.random() < 0.1:
             service = ServiceKind.HJEMMESYKEPLEIE
-            if wanted[0][0] == 0:
-                p.add(
-                    p.f.service(chunk_start + (wanted[0][1].at - chunk_start) / 2, f"S{plan.index}", service)
-                )
-        for n, stay in wanted:
-            p.rng = random.Random(f"{plan.seed}:{n}")  # noqa: S311 - synthetic data, not security
-            p.f.seq = (n + 1) * 100
-            before = len(p.events)
-            if plan.kind == KAD:
-                end = p.kad(stay.at, n)
-            else:
-                at = p.ambulance(stay.at, n) if stay.ambulance else stay.at
-                end = p.hospital(at, n, service, acute=stay.acute, plan=stay.plan)
-                if plan.kind == OTHER and p.rng.random() < 0.1 * p.dev:
-                    p.add(p.f.manual(at + p.hours(1, 48), "samhandling"))
-            if stay.at < self.cfg.start and end < self.cfg.start:  # before the census: gone by the start
-                del p.events[before:]
-        if len(p.events) == (1 if service is not None and wanted[0][0] == 0 else 0):
-            return []  # only a service left: its stays ended before the census
-        return sorted(p.events, key=lambda e: (e.occurred_at, e.event_id))
+            if first == 0:
+                at = chunk_start + (plan.stays[first].at - chunk_start) / 2
+                p.add(p.f.service(at, f"S{plan.index}", service))
+        return p, service
+
+    def _stay(
+        self, plan: _Plan, n: int, admit: datetime, p: _Patient, service: ServiceKind | None
+    ) -> datetime:
+        """Build stay ``n`` of a plan, admitted at ``admit``, into ``p.events`` (dropped again when it
+        ended before the start); returns the discharge."""
+        stay = plan.stays[n]
+        p.rng = random.Random(f"{plan.seed}:{n}")  # noqa: S311 - synthetic data, not security
+        p.f.seq = (n + 1) * 100
+        before = len(p.events)
+        if plan.kind == KAD:
+            end = p.kad(admit, n)
+        else:
+            at = p.ambulance(admit, n) if stay.ambulance else admit
+            ward = self.wards.admit(at, self._home_ward(plan))
+            p.f.unit_id, p.f.hospital = ward.unit_id, hospital_name(ward)
+            moves: list[tuple[datetime, str]] = []
+
+            def transfer(moved: datetime, from_unit: str | None) -> str:
+                target = self.wards.transfer(moved, from_unit or ward.unit_id)
+                moves.append((moved, target))
+                return target
+
+            end = p.hospital(at, n, service, acute=stay.acute, plan=stay.plan, transfer_to=transfer)
+            self.wards.occupy([(at, ward.unit_id), *moves], end)
+            if plan.kind == OTHER and p.rng.random() < 0.1 * p.dev:
+                p.add(p.f.manual(at + p.hours(1, 48), "samhandling"))
+        if admit < self.cfg.start and end < self.cfg.start:  # before the census: gone by the start
+            del p.events[before:]
+        return end
+
+    def _home_ward(self, plan: _Plan) -> Unit:
+        """The ward a patient is admitted to when it has room: drawn in proportion to the wards' beds."""
+        rng = random.Random(plan.seed + ":ward")  # noqa: S311 - synthetic data, not security
+        return rng.choices(self.wards.units, weights=self.wards.weights)[0]
 
     def events(self) -> Iterator[Event]:
         """Every event of the region from ``start - census_days`` to ``start + span_days``, in order."""
@@ -261,9 +413,8 @@ class Region:
             ):
                 if start >= stop:
                     continue
-                for plan in self._plans(y):
-                    for event in self._build(plan, start, stop):
-                        heapq.heappush(heap, (event.occurred_at, event.event_id, event))
+                for event in self._chunk(self._plans(y), start, stop):
+                    heapq.heappush(heap, (event.occurred_at, event.event_id, event))
             while heap and heap[0][0] < chunk_end:
                 yield heapq.heappop(heap)[2]
             chunk_start = chunk_end
