@@ -1,5 +1,9 @@
 """Everything a worker checks and prepares before its faust app starts, in order; each failure is one line.
 
+0. Outside ``HUB_ENV=dev`` the worker's web server (``/pathway``, ``/metrics``) has a TLS certificate
+   (``HUB_TLS__CERT_FILE``/``__KEY_FILE``, or ``HUB_TLS__ALLOW_PLAINTEXT`` where TLS ends in front of it):
+   the check every connector and the board fail closed with (:func:`hub.tls.listener_context`), before the
+   broker is touched.
 1. The catalogue topics exist (``hub.kafka.topics.ensure_topics``); the worker takes the partition count the
    events topic really has (it may predate a change of ``HUB_TOPICS__PARTITIONS``).
 2. Every topic faust would declare itself — internal ticks/beds/rejections topics, the tables' changelogs,
@@ -30,6 +34,7 @@ from hub.kafka.topics import (
     worker_specs,
 )
 from hub.settings import HubSettings
+from hub.tls import listener_context
 
 
 class WorkerStartError(HubError):
@@ -73,11 +78,12 @@ def table_stores(worker: Worker) -> dict[tuple[str, int], Path]:
 
 
 def prepare_worker(settings: HubSettings, options: WorkerOptions) -> Worker:
-    """Steps 1-5 of the module docstring; the built worker, ready for faust to start.
+    """Steps 0-5 of the module docstring; the built worker, ready for faust to start.
 
     Raises :class:`WorkerStartError` with a one-line reason.
     """
     try:
+        listener_context(settings)
         settings = with_partitions(settings)
         own = worker_specs(options.app_id, settings.topics.partitions)
         ensure_topics(settings, own)
