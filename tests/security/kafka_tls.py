@@ -1,8 +1,9 @@
-"""A separate Kafka broker with SSL and SASL_SSL listeners, for the TLS tests only.
+"""A separate Kafka broker with SSL, SASL_SSL and mutual-TLS listeners, for the TLS tests only.
 
 It has its own ports, state and data directory under the test's temporary directory (the session broker at
 127.0.0.1:9092 is never touched) and reuses the cached Kafka jars of ``hub infra``. The certificates are
-made at test time (:mod:`tests.security.certs`); Kafka reads them as PEM.
+made at test time (:mod:`tests.security.certs`); Kafka reads them as PEM. The ``MTLS`` listener speaks SSL
+with ``ssl.client.auth=required``: only a client presenting a certificate signed by the test CA gets in.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class TlsBroker:
     plaintext: str
     ssl: str
     sasl_ssl: str
+    mtls: str
+    """SSL listener that requires a client certificate (``ssl.client.auth=required``)."""
     pki: Pki
 
 
@@ -50,7 +53,7 @@ def _free_ports(n: int) -> list[int]:
 
 
 def _tls_properties(base: str, ports: list[int], pki: Pki, keystore: Path) -> str:
-    plain, ssl_port, sasl_port, controller = ports
+    plain, ssl_port, sasl_port, mtls_port, controller = ports
     jaas = (
         "org.apache.kafka.common.security.plain.PlainLoginModule required "
         f'user_{SASL_USER}="{SASL_PASSWORD}";'
@@ -58,19 +61,22 @@ def _tls_properties(base: str, ports: list[int], pki: Pki, keystore: Path) -> st
     overrides = {
         "listeners": (
             f"PLAINTEXT://127.0.0.1:{plain},SSL://127.0.0.1:{ssl_port},"
-            f"SASL_SSL://127.0.0.1:{sasl_port},CONTROLLER://127.0.0.1:{controller}"
+            f"SASL_SSL://127.0.0.1:{sasl_port},MTLS://127.0.0.1:{mtls_port},"
+            f"CONTROLLER://127.0.0.1:{controller}"
         ),
         "advertised.listeners": (
-            f"PLAINTEXT://127.0.0.1:{plain},SSL://127.0.0.1:{ssl_port},SASL_SSL://127.0.0.1:{sasl_port}"
+            f"PLAINTEXT://127.0.0.1:{plain},SSL://127.0.0.1:{ssl_port},SASL_SSL://127.0.0.1:{sasl_port},"
+            f"MTLS://127.0.0.1:{mtls_port}"
         ),
         "listener.security.protocol.map": (
-            "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"
+            "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SSL,CONTROLLER:PLAINTEXT"
         ),
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": str(keystore),
         "ssl.truststore.type": "PEM",
         "ssl.truststore.location": str(pki.ca),
         "ssl.client.auth": "none",
+        "listener.name.mtls.ssl.client.auth": "required",
         "sasl.enabled.mechanisms": "PLAIN",
         "listener.name.sasl_ssl.plain.sasl.jaas.config": jaas,
     }
@@ -90,9 +96,9 @@ def _ready(bootstrap: str) -> bool:
 @contextlib.contextmanager
 def tls_broker(root: Path, pki: Pki) -> Iterator[TlsBroker]:
     """Start the broker, yield its addresses, stop it (this process group only) and leave its files."""
-    ports = _free_ports(4)
+    ports = _free_ports(5)
     infra = InfraSettings(
-        state_dir=root / "state", kafka_port=ports[0], kafka_controller_port=ports[3], auto_create_topics=True
+        state_dir=root / "state", kafka_port=ports[0], kafka_controller_port=ports[4], auto_create_topics=True
     )
     java = kafka_service.java(infra)
     argv = kafka_service.prepare(infra, java)
@@ -113,7 +119,8 @@ def tls_broker(root: Path, pki: Pki) -> Iterator[TlsBroker]:
                 tail = (kafka_service.state(infra) / "server.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"TLS test broker did not start:\n{tail}")
             time.sleep(0.5)
-        yield TlsBroker(bootstrap, f"127.0.0.1:{ports[1]}", f"127.0.0.1:{ports[2]}", pki)
+        plain, ssl_, sasl_ssl, mtls = (f"127.0.0.1:{port}" for port in ports[:4])
+        yield TlsBroker(plain, ssl_, sasl_ssl, mtls, pki)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
