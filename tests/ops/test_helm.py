@@ -17,8 +17,30 @@ K8S_VERSION = "1.37.2"
 SCHEMAS = Path(os.environ.get("HUB_K8S_SCHEMA_DIR", REPO / ".cache" / "k8s-schemas"))
 
 
+PRODUCTION = (
+    "--set", "secrets.pseudonymKeys.k1=abc",
+    "--set", "settings.pseudonymActiveKeyId=k1",
+    "--set", "tls.secretName=hub-tls",
+    "--set-string", "settings.extraEnv.HUB_AUTH__CONNECTORS=true",
+)  # fmt: skip
+"""The least a production deployment sets: a pseudonym key, listener TLS, sender authentication."""
+CONNECTORS = ("hl7", "fhir", "plo", "ambulance", "kpr")
+
+
 def _template(helm: str, *args: str) -> Any:
     return run([helm, "template", "hub", str(CHART), "--kube-version", K8S_VERSION, *args])
+
+
+def _objects(helm: str, *args: str) -> list[dict[str, Any]]:
+    result = _template(helm, *args)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _without(args: tuple[str, ...], name: str) -> list[str]:
+    """``args`` without the ``--set``/``--set-string`` of ``name``."""
+    pairs = [args[i : i + 2] for i in range(0, len(args), 2)]
+    return [part for flag, value in pairs if not value.startswith(f"{name}=") for part in (flag, value)]
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +107,21 @@ def test_kubeconform_rejects_an_unknown_field(kubeconform: str, schema_dir: Path
     assert "protcol" in result.stdout + result.stderr
 
 
-def test_rendering_without_pseudonym_keys_fails(helm: str) -> None:
-    """Without pseudonym keys (and no existing Secret) the chart refuses to render."""
-    result = _template(helm, "--set", "settings.pseudonymActiveKeyId=k1")
+@pytest.mark.parametrize("env", ["dev", "production"])
+def test_rendering_without_pseudonym_keys_fails(helm: str, env: str) -> None:
+    """Without pseudonym keys (and no existing Secret) the chart refuses to render, in development too."""
+    result = _template(
+        helm, *_without(PRODUCTION, "secrets.pseudonymKeys.k1"), "--set", f"settings.env={env}"
+    )
     assert result.returncode != 0
     assert "secrets.pseudonymKeys is required" in result.stderr
 
 
 def test_existing_secret_replaces_the_generated_one(helm: str) -> None:
     """With existingSecret the chart creates no Secret and every container reads the named one."""
-    result = _template(
-        helm, "--set", "secrets.existingSecret=hub-prod", "--set", "settings.pseudonymActiveKeyId=k1"
+    objects = _objects(
+        helm, *_without(PRODUCTION, "secrets.pseudonymKeys.k1"), "--set", "secrets.existingSecret=hub-prod"
     )
-    assert result.returncode == 0, result.stderr
-    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     assert _kind(objects, "Secret") == []
     for container in _containers(objects):
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
@@ -136,8 +159,9 @@ def test_containers_are_non_root_read_only_with_probes(objects: list[dict[str, A
         assert security["runAsNonRoot"] is True
         assert security["allowPrivilegeEscalation"] is False
         assert container["resources"]["requests"]
-        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "web"}
-        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "web"}
+        https = {"port": "web", "scheme": "HTTPS"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", **https}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", **https}
         web = [p for p in container["ports"] if p["name"] == "web"]
         assert web == [{"name": "web", "containerPort": 6066, "protocol": "TCP"}]
 
@@ -180,10 +204,9 @@ def test_network_policies_cover_every_workload(objects: list[dict[str, Any]]) ->
 
 
 def test_minimal_values_render_valid_objects(helm: str, kubeconform: str, schema_dir: Path) -> None:
-    """With only a pseudonym key set, the chart renders objects that pass kubeconform -strict."""
-    result = _template(
-        helm, "--set", "secrets.pseudonymKeys.k1=abc", "--set", "settings.pseudonymActiveKeyId=k1"
-    )
+    """With only what production requires (a pseudonym key, listener TLS, sender authentication), the chart
+    renders objects that pass kubeconform -strict."""
+    result = _template(helm, *PRODUCTION)
     assert result.returncode == 0, result.stderr
     args = [kubeconform, "-strict", "-summary", "-kubernetes-version", K8S_VERSION]
     checked = run([*args, "-schema-location", str(schema_dir), "-"], stdin=result.stdout)
@@ -195,8 +218,146 @@ def test_minimal_values_render_valid_objects(helm: str, kubeconform: str, schema
 
 def test_active_key_must_be_one_of_the_keys(helm: str) -> None:
     """An active pseudonym key id that is not among the keys is refused at render time."""
-    result = _template(
-        helm, "--set", "secrets.pseudonymKeys.k1=abc", "--set", "settings.pseudonymActiveKeyId=k2"
-    )
+    result = _template(helm, *PRODUCTION, "--set", "settings.pseudonymActiveKeyId=k2")
     assert result.returncode != 0
     assert "pseudonymActiveKeyId must be one of the keys" in result.stderr
+
+
+def test_production_without_listener_tls_fails(helm: str) -> None:
+    """settings.env=production (the default) without tls.secretName or tls.allowPlaintext does not render:
+    the hub would refuse to start every pod (hub.tls.listener_context)."""
+    result = _template(helm, *_without(PRODUCTION, "tls.secretName"))
+    assert result.returncode != 0
+    assert "tls.secretName is required outside development" in result.stderr
+
+
+def test_development_renders_without_tls_or_sender_authentication(helm: str) -> None:
+    """settings.env=dev needs only a pseudonym key; HUB_ENV=dev reaches every process, plain HTTP probes."""
+    objects = _objects(
+        helm, "--set", "secrets.pseudonymKeys.k1=abc", "--set", "settings.pseudonymActiveKeyId=k1",
+        "--set", "settings.env=dev", "--set", "secrets.apiTokens.ops=" + "t" * 40,
+    )  # fmt: skip
+    (config,) = _kind(objects, "ConfigMap")
+    assert config["data"]["HUB_ENV"] == "dev"
+    assert not [key for key in config["data"] if key.startswith("HUB_TLS__")]
+    for container in _containers(objects):
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "web"}
+
+
+def test_production_env_is_explicit_in_the_configmap(helm: str) -> None:
+    """HUB_ENV=production and the TLS files of the Secret are set for every process; an unknown env fails."""
+    objects = _objects(helm, *PRODUCTION)
+    (config,) = _kind(objects, "ConfigMap")
+    assert config["data"]["HUB_ENV"] == "production"
+    assert config["data"]["HUB_TLS__CERT_FILE"] == "/etc/hub/tls/tls.crt"
+    assert config["data"]["HUB_TLS__KEY_FILE"] == "/etc/hub/tls/tls.key"
+    assert "HUB_TLS__CLIENT_CA_FILE" not in config["data"]
+    result = _template(helm, *PRODUCTION, "--set", "settings.env=staging")
+    assert result.returncode != 0
+    assert "settings.env must be dev or production" in result.stderr
+
+
+def test_every_container_mounts_the_listener_tls_secret(objects: list[dict[str, Any]]) -> None:
+    """tls.secretName is mounted read-only at /etc/hub/tls in every pod (the files HUB_TLS__* name)."""
+    workloads = _kind(objects, "Deployment") + _kind(objects, "StatefulSet")
+    assert len(workloads) == 6
+    for workload in workloads:
+        pod = workload["spec"]["template"]["spec"]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == "tls"]
+        assert volume["secret"]["secretName"] == "hub-tls"
+        assert {i["key"] for i in volume["secret"]["items"]} == {"tls.crt", "tls.key"}
+        (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "tls"]
+        assert mount == {"name": "tls", "mountPath": "/etc/hub/tls", "readOnly": True}
+
+
+def test_scrapes_use_https_with_listener_tls(objects: list[dict[str, Any]]) -> None:
+    """With listener TLS the PodMonitor and ServiceMonitor scrape https with metrics.tlsConfig."""
+    (pod_monitor,) = _kind(objects, "PodMonitor")
+    (service_monitor,) = _kind(objects, "ServiceMonitor")
+    for endpoint in [*pod_monitor["spec"]["podMetricsEndpoints"], *service_monitor["spec"]["endpoints"]]:
+        assert endpoint["scheme"] == "https"
+        assert endpoint["tlsConfig"]["serverName"] == "samhandling-hub"
+
+
+def test_mutual_tls_on_the_listeners(helm: str, kubeconform: str, schema_dir: Path) -> None:
+    """tls.clientCa: HUB_TLS__CLIENT_CA_FILE from the Secret's ca.crt, and TCP probes (the kubelet has no
+    client certificate); it is sender authentication enough for the connectors. Valid for kubeconform."""
+    args = (*_without(PRODUCTION, "settings.extraEnv.HUB_AUTH__CONNECTORS"), "--set", "tls.clientCa=true")
+    result = _template(helm, *args)
+    assert result.returncode == 0, result.stderr
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    (config,) = _kind(objects, "ConfigMap")
+    assert config["data"]["HUB_TLS__CLIENT_CA_FILE"] == "/etc/hub/tls/ca.crt"
+    for workload in _kind(objects, "Deployment") + _kind(objects, "StatefulSet"):
+        pod = workload["spec"]["template"]["spec"]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == "tls"]
+        assert "ca.crt" in {i["key"] for i in volume["secret"]["items"]}
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert pod["containers"][0][probe]["tcpSocket"] == {"port": "web"}
+    kube = [kubeconform, "-strict", "-summary", "-kubernetes-version", K8S_VERSION]
+    checked = run([*kube, "-schema-location", str(schema_dir), "-"], stdin=result.stdout)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    without_secret = _template(helm, *_without(args, "tls.secretName"), "--set", "tls.allowPlaintext=true")
+    assert without_secret.returncode != 0
+    assert "tls.clientCa needs tls.secretName" in without_secret.stderr
+
+
+def test_plaintext_only_when_allowed_explicitly(helm: str) -> None:
+    """tls.allowPlaintext (TLS terminated by a mesh in front of the hub) renders HUB_TLS__ALLOW_PLAINTEXT."""
+    args = (*_without(PRODUCTION, "tls.secretName"), "--set", "tls.allowPlaintext=true")
+    (config,) = _kind(_objects(helm, *args), "ConfigMap")
+    assert config["data"]["HUB_TLS__ALLOW_PLAINTEXT"] == "true"
+    assert "HUB_TLS__CERT_FILE" not in config["data"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (),
+        ("--set-string", "settings.extraEnv.HUB_AUTH__CONNECTORS=false"),
+    ],
+    ids=["nothing", "tokens off"],
+)
+def test_connectors_without_sender_authentication_fail_outside_dev(helm: str, extra: tuple[str, ...]) -> None:
+    """Production connectors need tls.clientCa, HUB_AUTH__CONNECTORS or HUB_AUTH__ANONYMOUS_SENDERS."""
+    result = _template(helm, *_without(PRODUCTION, "settings.extraEnv.HUB_AUTH__CONNECTORS"), *extra)
+    assert result.returncode != 0
+    assert "need sender authentication outside development" in result.stderr
+    assert "fhir" in result.stderr
+
+
+def test_sender_authentication_choices_render(helm: str) -> None:
+    """An explicit anonymous-senders choice renders; so does a worker-only release without connectors."""
+    base = _without(PRODUCTION, "settings.extraEnv.HUB_AUTH__CONNECTORS")
+    _objects(helm, *base, "--set-string", "settings.extraEnv.HUB_AUTH__ANONYMOUS_SENDERS=true")
+    off = [arg for name in CONNECTORS for arg in ("--set", f"connectors.{name}.enabled=false")]
+    objects = _objects(helm, *base, *off)
+    assert _kind(objects, "Deployment") == []
+    assert len(_kind(objects, "StatefulSet")) == 1
+
+
+def test_public_development_key_refused_outside_dev(helm: str) -> None:
+    """The public development pseudonym key (hub.settings.DEV_PSEUDONYM_KEY) does not render in production."""
+    from hub.settings import DEV_PSEUDONYM_KEY
+
+    result = _template(helm, *PRODUCTION, "--set", f"secrets.pseudonymKeys.k1={DEV_PSEUDONYM_KEY}")
+    assert result.returncode != 0
+    assert "secrets.pseudonymKeys.k1 is the public development key" in result.stderr
+
+
+def test_static_api_tokens_refused_outside_dev(helm: str) -> None:
+    """Static bearer tokens are development only: the chart refuses them in production, as the hub does."""
+    result = _template(helm, *PRODUCTION, "--set", "secrets.apiTokens.ops=" + "t" * 40)
+    assert result.returncode != 0
+    assert "secrets.apiTokens (static bearer tokens) are for development only" in result.stderr
+
+
+def test_kafka_client_certificate_is_mounted(objects: list[dict[str, Any]]) -> None:
+    """kafkaTls.clientCertificate: the Secret's kafka-client.crt/.key are mounted and named by
+    HUB_KAFKA__SSL_CERTFILE/__SSL_KEYFILE in every container (mutual TLS to the brokers)."""
+    (secret,) = _kind(objects, "Secret")
+    assert {"kafka-client.crt", "kafka-client.key"} <= set(secret["stringData"])
+    for container in _containers(objects):
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["HUB_KAFKA__SSL_CERTFILE"] == "/etc/hub/kafka-tls/kafka-client.crt"
+        assert env["HUB_KAFKA__SSL_KEYFILE"] == "/etc/hub/kafka-tls/kafka-client.key"
