@@ -21,6 +21,9 @@ from agents.processor import (
     StagedTable,
     apply_writes,
 )
+from connectors.common.ingest import Ingestor
+from connectors.common.sink import MemorySink
+from connectors.hl7v2.format import FORMAT as HL7V2
 from hub.domain import AvvikUpsert, Engine, EngineConfig, RuleBook
 from hub.errors import SerdeError
 from hub.events import Event
@@ -29,6 +32,7 @@ from hub.masterdata import load_masterdata
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings, RegistrySettings
 from hub.synth.generator import SynthConfig, generate
+from tests.connectors.hl7v2.hl7_samples import adt
 
 SETTINGS = HubSettings(env="dev", registry=RegistrySettings(url=None))  # single-object Avro
 MASTERDATA = load_masterdata()
@@ -278,3 +282,27 @@ def test_every_output_continues_the_trace_of_the_record_it_came_from(events: lis
         version, trace_id, span, _flags = value.decode().split("-")
         assert (name, version, trace_id) == ("traceparent", "00", trace)
         assert span != "b7ad6b7169203331", "a derived record is a new span, a child of the incoming one"
+
+
+async def test_one_trace_from_the_connector_through_events_to_state_and_beds() -> None:
+    """W3C trace context through the whole chain: an HL7 admission with a sender's traceparent → the raw
+    record (connector) → canonical events (normaliser) → pathway state and bed records (pathway)."""
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    sink = MemorySink()
+    await Ingestor(HL7V2, sink, SETTINGS).ingest(adt(), traceparent=f"00-{trace}-00f067aa0ba902b7-01")
+    tables = {name: DictTable() for name in TABLES}
+    pipe = build_pipeline(SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t")
+    topic = SETTINGS.topics.raw_hl7v2
+    ((key, value),) = sink.on(topic)
+    headers = tuple((k, v if isinstance(v, bytes) else str(v).encode()) for k, v in sink.headers_on(topic)[0])
+    normalised = pipe.normalise.process([Record(topic, 0, 0, key, value, headers)])
+    events = [out for out in normalised.outputs if out.topic == pipe.topics.events]
+    assert events, "the admission maps to canonical events"
+    derived = [Record(out.topic, 0, n, out.key, out.encode(), out.headers) for n, out in enumerate(events)]
+    outputs = pipe.pathway.process(derived).outputs
+    kinds = {out.topic for out in outputs}
+    assert {pipe.topics.pathway_state, pipe.topics.beds} <= kinds
+    for out in [*events, *outputs]:
+        ((name, header),) = out.headers
+        assert name == "traceparent"
+        assert header.decode().split("-")[1] == trace, out.topic
