@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from agents.engines import DictTable
@@ -163,7 +163,7 @@ def run_replay_process(settings: HubSettings, app_id: str, index: int, processes
     for topic in stages:
         meta = consumer.list_topics(topic, timeout=30).topics[topic]
         assignment += [TopicPartition(topic, p) for p in sorted(meta.partitions) if p % processes == index]
-    committed = consumer.committed(assignment, timeout=30)
+    committed = _committed(consumer, assignment)
     consumer.assign([TopicPartition(tp.topic, tp.partition, max(tp.offset, 0)) for tp in committed])
     stop = False
 
@@ -193,6 +193,19 @@ def run_replay_process(settings: HubSettings, app_id: str, index: int, processes
         consumer.close()
 
 
+def _committed(consumer: Consumer, assignment: list[TopicPartition]) -> list[TopicPartition]:
+    """The group's committed offsets, waiting (60 s at most) for a group coordinator that is still loading."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return list(consumer.committed(assignment, timeout=10))
+        except KafkaException as exc:
+            if time.monotonic() > deadline:
+                raise InfraError(f"replay: no committed offsets from Kafka: {exc}") from exc
+            log.warning("replay.committed_retry", error=str(exc))
+            time.sleep(1)
+
+
 def _produce(producer: Producer, out: Output, checkpoint: Checkpoint) -> None:
     value = out.encode()
     while True:
@@ -211,18 +224,23 @@ def _produce(producer: Producer, out: Output, checkpoint: Checkpoint) -> None:
 
 
 def prepare_internal(settings: HubSettings, app_id: str) -> None:
-    """Create the replay processes' internal topics (bed segments, rejection join sides)."""
+    """Create the replay's topics (outputs, bed segments, rejection join sides) if they are missing."""
     specs = [s for s in internal_specs(app_id, settings.topics.partitions) if not s.name.endswith(".ticks")]
+    ensure_topics(settings)
     ensure_topics(settings, specs)
 
 
-def _internal_caught_up(settings: HubSettings, app_id: str) -> bool:
-    pipe_topics = (f"{app_id}.internal.beds", f"{app_id}.internal.rejections")
-    for topic in pipe_topics:
-        done, end = committed_progress(settings, app_id, topic)
-        if done < end:
-            return False
-    return True
+def _progress(settings: HubSettings, app_id: str) -> tuple[tuple[int, int], ...]:
+    """(committed, end) of the events topic and of the two internal topics."""
+    topics = (settings.topics.events, f"{app_id}.internal.beds", f"{app_id}.internal.rejections")
+    return tuple(committed_progress(settings, app_id, topic) for topic in topics)
+
+
+def _caught_up(progress: tuple[tuple[int, int], ...], total: int) -> bool:
+    """Every event (``total`` loaded, plus the completed rejections the replay wrote back to the events
+    topic) and every internal record committed. A stage writes its outputs before it commits its input, so
+    nothing is left in flight."""
+    return progress[0][0] >= total and all(done >= end for done, end in progress)
 
 
 def run_batch_replay(
@@ -261,9 +279,12 @@ def run_batch_replay(
             if on_progress and done > last:
                 on_progress(done - last)
                 last = done
-            if done >= total and _internal_caught_up(settings, app_id):
-                time.sleep(0.3)
-                if _internal_caught_up(settings, app_id):  # the beds stage's own outputs are final too
+            if done >= total:
+                first = _progress(settings, app_id)
+                time.sleep(0.5)
+                # the same twice: the topics are read one after the other, and a stage may have written to
+                # another's topic in between
+                if _caught_up(first, total) and _progress(settings, app_id) == first:
                     return time.monotonic() - started
             if time.monotonic() - started > timeout_s:
                 raise InfraError(f"replay did not finish within {timeout_s:.0f} s")

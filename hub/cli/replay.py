@@ -31,9 +31,10 @@ def _when(value: str | None) -> datetime | None:
 @click.option(
     "--driver",
     type=click.Choice(["batch", "worker"]),
-    default="batch",
+    default="worker",
     show_default=True,
-    help="batch: the partition processors on confluent-kafka in batches; worker: a faust worker.",
+    help="worker: a faust worker; batch: the partition processors on confluent-kafka in batches "
+    "(faster, experimental: its outputs do not yet always equal the worker's).",
 )
 @click.option("--processes", type=int, default=None, help="Batch replay processes (default: one per CPU).")
 def replay(  # noqa: PLR0917 - click passes one parameter per CLI option
