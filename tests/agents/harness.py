@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from pydantic import BaseModel
 
 from agents.replay import committed_progress
@@ -207,6 +207,51 @@ def read_all(
         consumer.close()
         codec.close()
     return records
+
+
+def read_to_end(
+    settings: HubSettings, topic: str, model: type[M], *, timeout: float = 60.0
+) -> dict[str, M | None]:
+    """The latest record per key on ``topic`` (None for tombstones): every partition read from its start up to
+    the end offset it had when the read began. For outputs that are complete (their producer caught up): a
+    read that stops on a quiet spell can miss a partition whose first fetch came late on a loaded machine."""
+    codec = codec_for(settings, model, topic)
+    consumer = Consumer(
+        {
+            **settings.kafka.confluent_config(),
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": False,
+        }
+    )
+    latest: dict[str, M | None] = {}
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in meta.partitions
+        }
+        pending = {p for p, end in ends.items() if end > 0}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(pending)])
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{topic}: partitions {sorted(pending)} not read to their end in {timeout} s"
+                )
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
+                if msg.error():
+                    raise RuntimeError(f"{topic}: {msg.error()}")
+                key = (msg.key() or b"").decode()
+                value = msg.value()
+                latest[key] = codec.decode(value) if value else None
+            for tp in consumer.position([TopicPartition(topic, p) for p in list(pending)]):
+                if tp.offset >= ends[tp.partition]:
+                    pending.discard(tp.partition)
+    finally:
+        consumer.close()
+        codec.close()
+    return latest
 
 
 def read_latest(

@@ -18,7 +18,7 @@ from tests.agents.harness import (
     WorkerProcess,
     private_settings,
     produce_events,
-    read_latest,
+    read_to_end,
     wait_caught_up,
 )
 from tests.agents.scenario import watermark_events
@@ -56,15 +56,12 @@ def _outputs(settings: HubSettings, worker: WorkerProcess) -> Outputs:
 
 
 def read_outputs(settings: HubSettings) -> Outputs:
-    """The latest avvik and state per key on ``settings``' topics, and each unit's newest LIVE bed count."""
-    avvik = read_latest(settings, settings.topics.avvik, AvvikRecord, timeout=60, quiet=3)
-    states: dict[str, object] = dict(
-        read_latest(settings, settings.topics.pathway_state, PathwayStateRecord, timeout=60, quiet=3)
-    )
+    """The latest avvik and state per key on ``settings``' topics, and each unit's newest LIVE bed count
+    (every partition read to its end: call it once the outputs are complete)."""
+    avvik = read_to_end(settings, settings.topics.avvik, AvvikRecord)
+    states: dict[str, object] = dict(read_to_end(settings, settings.topics.pathway_state, PathwayStateRecord))
     live: dict[str, BedMetricsRecord] = {}
-    for rec in read_latest(
-        settings, settings.topics.beds_metrics, BedMetricsRecord, timeout=60, quiet=3
-    ).values():
+    for rec in read_to_end(settings, settings.topics.beds_metrics, BedMetricsRecord).values():
         if rec is not None and rec.period is MetricPeriod.LIVE:
             newest = live.get(rec.scope_id)
             if newest is None or rec.period_start > newest.period_start:
