@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from pydantic import SecretStr
 
 from connectors.formats import MappingContext
 from connectors.registry import FORMAT_MODULES, detect, get_format
@@ -14,7 +17,9 @@ from hub.domain.organisations import Places
 from hub.errors import InputError
 from hub.identity import Pseudonymiser
 from hub.masterdata import load_masterdata
-from hub.settings import load_settings
+from hub.settings import DEV_PSEUDONYM_KEY, HubSettings, PseudonymSettings, load_offline_settings
+
+LOCAL_KEY_FILE = "validate-pseudonym.key"
 
 
 @click.command()
@@ -30,11 +35,15 @@ def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -
     stderr). A place code master data does not name (``organisations.csv``) is no error: it is named
     ("unknown organisation code …", on stderr) because its facts then join stays by time alone.
     Exits 1 if any file is rejected, printing the reason for each to stderr.
+
+    Pseudonyms: under HUB_PSEUDONYM__KEYS when set, the public development key with HUB_ENV=dev, and
+    otherwise a key of this machine's own (made on first use, ``.hub/validate-pseudonym.key``), so the
+    command works anywhere without ever using the public key outside development.
     """
-    settings = load_settings()
+    settings = load_offline_settings()
     places = Places(load_masterdata(settings.masterdata_dir))
     ctx = MappingContext(
-        pseudonymiser=Pseudonymiser.from_settings(settings.pseudonym),
+        pseudonymiser=Pseudonymiser.from_settings(_pseudonym_settings(settings)),
         received_at=datetime.now(UTC),
         system="hub-validate",
     )
@@ -68,3 +77,33 @@ def validate(files: tuple[Path, ...], format_name: str | None, redacted: bool) -
             click.echo(accepted.redacted.decode("utf-8", errors="replace"), err=True)
     if failed:
         raise SystemExit(1)
+
+
+def _pseudonym_settings(settings: HubSettings) -> PseudonymSettings:
+    """The configured keys; outside dev with none configured, this machine's own validation key.
+
+    ``hub validate`` prints events and writes nothing to Kafka, so it needs no shared secret: its pseudonyms
+    only have to be the same from one run to the next on this machine (files validated one at a time still
+    join) and not be the public development key's, which anyone could reverse.
+    """
+    configured = settings.pseudonym
+    if os.environ.get("HUB_ENV", "").lower() == "dev":
+        return configured
+    if all(v.get_secret_value() != DEV_PSEUDONYM_KEY for v in configured.keys.values()):
+        return configured
+    path = settings.infra.state_dir / LOCAL_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another run made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    click.echo(
+        f"pseudonyms under this machine's own validation key ({path}); set HUB_PSEUDONYM__KEYS for the "
+        "hub's own pseudonyms",
+        err=True,
+    )
+    return PseudonymSettings(keys={"local": SecretStr(path.read_text().strip())}, active_key_id="local")
