@@ -11,6 +11,7 @@ Prometheus gauges are exported only for units in master data (bounded label sets
 
 from __future__ import annotations
 
+import heapq
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -60,11 +61,29 @@ class BedsProcessor:
         self.table = table
         self.ledger = BedLedger()
         self._loaded: dict[str, dict[str, Any]] = {}
+        self._ends: dict[str, list[tuple[int, str]]] = {}
+        """Per unit, the ends of its stored segments (a heap; stale entries are skipped): what the horizon
+        drops is found without a pass over every segment the unit keeps."""
+        self.defer_writes = False
+        """When set (the beds stage), :meth:`apply` only marks a unit changed and :meth:`flush` writes each
+        changed unit once: a unit's value holds a year of segments, so writing it per change was quadratic."""
+        self._dirty: set[str] = set()
 
     def invalidate(self) -> None:
         """Forget the in-memory ledger (rebalance); units reload from the table on next use."""
         self.ledger = BedLedger()
         self._loaded.clear()
+        self._ends.clear()
+        self._dirty.clear()
+
+    def flush(self) -> None:
+        """Write every unit changed since the last flush to the table (its value as after its last change)."""
+        for unit_id in sorted(self._dirty):
+            self._write(unit_id)
+        self._dirty.clear()
+
+    def _write(self, unit_id: str) -> None:
+        self.table[unit_id.encode()] = json.dumps(self._loaded[unit_id], separators=(",", ":")).encode()
 
     def _unit_doc(self, unit_id: str) -> dict[str, Any]:
         doc = self._loaded.get(unit_id)
@@ -87,6 +106,9 @@ class BedsProcessor:
         if unit is not None and unit.beds is not None and not doc["capacity"]:
             self.ledger.set_capacity(unit_id, unit.beds, unit.valid_from, unit.kind.value)
         self._loaded[unit_id] = doc
+        ends = [(row[1], sid) for sid, row in doc["segments"].items() if row[1] is not None]
+        heapq.heapify(ends)
+        self._ends[unit_id] = ends
         return doc
 
     @staticmethod
@@ -95,6 +117,23 @@ class BedsProcessor:
             return None
         start, end, first, last = row
         return BedSegment(segment_id, unit_id, meta[0], meta[1], meta[2], start, end, first, last)
+
+    def _store_segment(
+        self, unit_id: str, segments: dict[str, Row], sid: str, row: Row | None, horizon: int
+    ) -> None:
+        """The unit's copy of segment ``sid`` becomes ``row``; segments that ended before ``horizon`` go."""
+        ends = self._ends[unit_id]
+        if row is None:
+            segments.pop(sid, None)
+        else:
+            segments[sid] = row
+            if row[1] is not None:
+                heapq.heappush(ends, (row[1], sid))
+        while ends and ends[0][0] < horizon:
+            _, old_sid = heapq.heappop(ends)
+            old = segments.get(old_sid)
+            if old is not None and old[1] is not None and old[1] < horizon:  # not a stale heap entry
+                del segments[old_sid]
 
     def apply(self, change: BedSegmentRecord) -> list[BedMetricsRecord]:
         """Fold one record in; return the snapshot records to publish (none when it changed nothing)."""
@@ -118,13 +157,8 @@ class BedsProcessor:
             old = self._segment(unit_id, meta, sid, before)
             new = self._segment(unit_id, meta, sid, after)
             self.ledger.apply_all(segment_deltas(old, new))
-            if after is None:
-                doc["segments"].pop(sid, None)
-            else:
-                doc["segments"][sid] = after
             at = datetime.fromtimestamp(max(t for row in (before, after) if row for t in row[:2] if t), UTC)
-            horizon = _epoch(at - KEEP)
-            doc["segments"] = {k: r for k, r in doc["segments"].items() if r[1] is None or r[1] >= horizon}
+            self._store_segment(unit_id, doc["segments"], sid, after, _epoch(at - KEEP))
         else:
             return []
         records: list[BedMetricsRecord] = []
@@ -132,7 +166,10 @@ class BedsProcessor:
             records.extend(self._periods(unit_id, meta, last, at))
         if last is None or at > last:
             doc["last"] = _epoch(at)
-        self.table[unit_id.encode()] = json.dumps(doc, separators=(",", ":")).encode()
+        if self.defer_writes:
+            self._dirty.add(unit_id)
+        else:
+            self._write(unit_id)
         # the current count, as of the unit's newest change: a change that arrives after a newer one (patients
         # on other partitions) updates that newest LIVE record instead of writing an older, stale-looking one
         live_at = at if last is None or at > last else last

@@ -64,6 +64,10 @@ class TableStore:
         self._cache: dict[str, PathwayState] = {}
         self._withdrawals: dict[str, list[Withdrawal]] = {}
         self._cache_size = cache_size
+        self.defer_writes = False
+        """When set (the pathway stage), a changed state is written once, by :meth:`flush` at the end of the
+        batch, instead of at each of its (usually two) changes per event."""
+        self._dirty: dict[str, PathwayState] = {}
 
     def get(self, pseudonym: str) -> PathwayState | None:
         """The state of a patient, or None."""
@@ -81,7 +85,7 @@ class TableStore:
         """Store a state (not while rebuilding: the table already has it)."""
         self._remember(state, self._withdrawals.get(state.pseudonym, []))
         if not self.loading:
-            self._write(state)
+            self._changed(state)
 
     def load(self, state: PathwayState, withdrawals: list[Withdrawal]) -> None:
         """Cache a state read from the table by a rebuild (not written back)."""
@@ -100,14 +104,27 @@ class TableStore:
             return
         kept = [w for w in self._withdrawals.get(pseudonym, []) if w not in places] + places
         self._withdrawals[pseudonym] = kept[-KEEP_WITHDRAWALS:]
-        self._write(state)
+        self._changed(state)
 
     def delete(self, pseudonym: str) -> None:
         """Forget a patient."""
         self._cache.pop(pseudonym, None)
         self._withdrawals.pop(pseudonym, None)
+        self._dirty.pop(pseudonym, None)
         if self.table.get(pseudonym.encode()) is not None:
             del self.table[pseudonym.encode()]
+
+    def flush(self) -> None:
+        """Write every state changed since the last flush (as it is now)."""
+        for state in self._dirty.values():
+            self._write(state)
+        self._dirty.clear()
+
+    def _changed(self, state: PathwayState) -> None:
+        if self.defer_writes:
+            self._dirty[state.pseudonym] = state
+        else:
+            self._write(state)
 
     def _write(self, state: PathwayState) -> None:
         withdrawals = self._withdrawals.get(state.pseudonym, ())
@@ -116,6 +133,9 @@ class TableStore:
     def _remember(self, state: PathwayState, withdrawals: list[Withdrawal]) -> None:
         if len(self._cache) >= self._cache_size:
             evicted = next(iter(self._cache))
+            pending = self._dirty.pop(evicted, None)
+            if pending is not None:  # written before it leaves the cache, or the table would miss it
+                self._write(pending)
             self._cache.pop(evicted)
             self._withdrawals.pop(evicted, None)
         self._cache[state.pseudonym] = state
@@ -135,6 +155,8 @@ class EngineSet:
         self.rules = rules
         self._engines: dict[int, Engine] = {}
         self._restored: dict[int, list[str]] = {}
+        self.defer_writes = False
+        """Stores write changed states at :meth:`flush` (see :attr:`TableStore.defer_writes`)."""
 
     def take_restored(self, partition: int) -> list[str]:
         """Pseudonyms the last rebuild loaded into ``partition``'s engine; given out once (to re-emit)."""
@@ -152,10 +174,17 @@ class EngineSet:
             engine = self._engines[partition]
         return engine
 
+    def flush(self) -> None:
+        """Write the states every engine changed since the last flush."""
+        for engine in self._engines.values():
+            store = engine.store
+            if isinstance(store, TableStore):
+                store.flush()
+
     def _new(self, partition: int) -> Engine:
-        return Engine(
-            self.masterdata, config=self.config, rules=self.rules, store=TableStore(self.table, partition)
-        )
+        store = TableStore(self.table, partition)
+        store.defer_writes = self.defer_writes
+        return Engine(self.masterdata, config=self.config, rules=self.rules, store=store)
 
     def _rebuild(self, wanted: int) -> None:
         fresh: dict[int, Engine] = {}

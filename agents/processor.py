@@ -201,9 +201,14 @@ Step = Callable[[Record, Outbox], None]
 
 
 def _run(
-    records: Sequence[Record], step: Step, compacted: frozenset[str], tables: dict[str, StagedTable]
+    records: Sequence[Record],
+    step: Step,
+    compacted: frozenset[str],
+    tables: dict[str, StagedTable],
+    finish: Callable[[], None] | None = None,
 ) -> Batch:
-    """Run ``step`` over ``records``; stop before a record whose schema cannot be fetched."""
+    """Run ``step`` over ``records``; stop before a record whose schema cannot be fetched. ``finish`` runs
+    before the table writes are taken (a stage that writes what it changed once per batch)."""
     box = Outbox(compacted)
     done = 0
     try:
@@ -215,6 +220,9 @@ def _run(
     except RegistryUnavailable:
         if done == 0:
             raise
+    finally:
+        if finish is not None:
+            finish()
     return Batch(box.outputs(), {name: table.drain() for name, table in tables.items()}, done)
 
 
@@ -370,10 +378,13 @@ class PathwayProcessor:
         self.table = table
         self.observer = observer
         self.watermarks: dict[int, datetime] = {}
+        engines.defer_writes = True  # each changed state written once per batch, by the flush below
 
     def process(self, records: Sequence[Record]) -> Batch:
         """Apply a batch of one partition's events and ticks (in offset order)."""
-        return _run(records, self._one, self.ctx.topics.compacted, {"pathway": self.table})
+        return _run(
+            records, self._one, self.ctx.topics.compacted, {"pathway": self.table}, self.engines.flush
+        )
 
     def _one(self, record: Record, box: Outbox) -> None:
         partition = record.partition
@@ -497,10 +508,11 @@ class BedsStage:
         self.ctx = ctx
         self.beds = beds
         self.table = table
+        beds.defer_writes = True  # each changed unit written once per batch, by the flush below
 
     def process(self, records: Sequence[Record]) -> Batch:
         """Fold a batch of one partition's bed records in."""
-        return _run(records, self._one, self.ctx.topics.compacted, {"beds": self.table})
+        return _run(records, self._one, self.ctx.topics.compacted, {"beds": self.table}, self.beds.flush)
 
     def _one(self, record: Record, box: Outbox) -> None:
         try:

@@ -235,6 +235,8 @@ class _UnitBook:
     hf: str | None = None
     kommunenummer: str | None = None
     changes: list[tuple[int, int]] = field(default_factory=list)
+    total: int = 0
+    """Sum of the deltas in ``changes``: the occupancy now is ``base + total``."""
     base: int = 0
     base_until: int = 0
     admissions: dict[date, int] = field(default_factory=dict)
@@ -283,6 +285,7 @@ class BedLedger:
             book.base += delta.delta
         else:
             bisect.insort(book.changes, (delta.at, delta.delta))
+            book.total += delta.delta
         day = local_date(delta.at)
         sign = -1 if delta.reversal else 1
         if delta.movement is Movement.ADMISSION:
@@ -318,7 +321,7 @@ class BedLedger:
     def occupied(self, unit_id: str) -> int:
         """Patients in the unit after every delta seen so far."""
         book = self._units.get(unit_id)
-        return 0 if book is None else book.base + sum(d for _, d in book.changes)
+        return 0 if book is None else book.base + book.total
 
     def census(self, unit_id: str, at: datetime | int) -> int:
         """Patients in the unit at an instant (e.g. midnight census for liggedøgn)."""
@@ -326,8 +329,12 @@ class BedLedger:
         if book is None:
             return 0
         t = at if isinstance(at, int) else to_epoch(at)
-        idx = bisect.bisect_right(book.changes, (t, 1 << 30))
-        return book.base + sum(d for _, d in book.changes[:idx])
+        changes = book.changes
+        idx = bisect.bisect_right(changes, (t, 1 << 30))
+        # sum the shorter side: snapshots ask for recent instants, and a unit keeps years of changes
+        if idx * 2 >= len(changes):
+            return book.base + book.total - sum(d for _, d in changes[idx:])
+        return book.base + sum(d for _, d in changes[:idx])
 
     def bed_days(self, unit_id: str, start: datetime | int, end: datetime | int) -> float:
         """Occupied bed-days in ``[start, end)`` (integral of occupancy)."""
@@ -379,6 +386,8 @@ class BedLedger:
         """Fold changes before ``before`` into the base (census/bed-days before it are then unavailable)."""
         for book in self._units.values():
             idx = bisect.bisect_left(book.changes, (before, -(1 << 30)))
-            book.base += sum(d for _, d in book.changes[:idx])
+            folded = sum(d for _, d in book.changes[:idx])
+            book.base += folded
+            book.total -= folded
             del book.changes[:idx]
             book.base_until = max(book.base_until, before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from agents.bed_sync import BedSegmentRecord, restored_records, segment_records
@@ -168,3 +169,52 @@ def test_segments_stored_before_owners_were_recorded_change_nothing() -> None:
     assert old.owner is None
     assert diff_segments({"s1": old}, {"s1": new}) == []
     assert BedSegment.from_list(new.to_list()) == new
+
+
+def _random_changes(n: int, seed: int) -> list[BedSegmentRecord]:
+    """Admissions, discharges, re-sends, withdrawals and segments of two years (the 400-day horizon drops)."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[BedSegmentRecord] = []
+    open_: dict[str, datetime] = {}
+    for i in range(n):
+        roll = rng.random()
+        if roll < 0.45 or not open_:
+            sid = f"s{i}"
+            open_[sid] = T + timedelta(hours=rng.randrange(0, 2 * 365 * 24))
+            out.append(_segment(sid, open_[sid]))
+        elif roll < 0.85:
+            sid = rng.choice(sorted(open_))
+            start = open_.pop(sid)
+            out.append(_segment(sid, start, start + timedelta(hours=rng.randrange(1, 300))))
+        elif roll < 0.95:
+            out.append(out[rng.randrange(len(out))])  # re-delivered
+        else:
+            out.append(_gone(rng.choice(sorted(open_))))
+    return out
+
+
+def test_writing_each_changed_unit_once_per_batch_leaves_what_a_write_per_change_leaves() -> None:
+    """The beds stage defers the unit's table write to the end of its batch: the outputs and, after each
+    batch, the table are those of a write after every change, and a restart from either table goes on the
+    same way (the horizon's drops included)."""
+    changes = _random_changes(1200, seed=3)
+    md = load_masterdata()
+    each, batched = DictTable(), DictTable()
+    immediate, deferred = BedsProcessor(md, each), BedsProcessor(md, batched)
+    deferred.defer_writes = True
+    for start in range(0, len(changes), 100):
+        chunk = changes[start : start + 100]
+        assert [immediate.apply(c) for c in chunk] == [deferred.apply(c) for c in chunk]
+        deferred.flush()
+        assert dict(batched.items()) == dict(each.items())
+    stored = dict(each.items())[WARD.encode()]
+    kept = json.loads(stored)["segments"]
+    last = {c.segment_id: c for c in changes}
+    present = {sid for sid, c in last.items() if c.present}
+    assert set(kept) < present
+    assert len(present) - len(kept) > 50, "the 400-day horizon dropped segments (and the heap found them)"
+    restarted = [BedsProcessor(md, table) for table in (each, batched)]
+    more = _random_changes(200, seed=4)
+    assert [restarted[0].apply(c) for c in more] == [restarted[1].apply(c) for c in more]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from hub.domain import BedDelta, BedLedger, Engine, Movement
 from hub.domain.timeutil import to_epoch
 from hub.events import EventType, Place
@@ -78,3 +80,34 @@ def test_ledger_is_order_independent_and_computes_belegg(md: MasterData, f: Even
         assert ledger.belegg("K5037-KAD", to_epoch(T0), to_epoch(T0 + D)) == 0.25
     assert forward.units() == ["K5037-KAD"]
     assert {d.movement for d in deltas} == {Movement.ADMISSION, Movement.DISCHARGE}
+
+
+def test_census_and_occupancy_equal_the_sums_of_the_changes_at_every_instant() -> None:
+    """The ledger's running total and its choice of the shorter side give exactly the plain prefix sums,
+    before and after old changes are compacted into the base."""
+    import random
+
+    rng = random.Random(7)
+    ledger = BedLedger()
+    changes: list[tuple[int, int]] = []
+    for i in range(600):
+        at = rng.randrange(0, 400 * 86_400)
+        delta = rng.choice((1, 1, -1))
+        changes.append((at, delta))
+        ledger.apply(BedDelta("U", None, None, None, at, delta, Movement.TRANSFER_IN, f"s{i}", at))
+    probes = sorted({rng.randrange(-86_400, 401 * 86_400) for _ in range(300)} | {at for at, _ in changes})
+
+    def plain(t: int, since: int = -(1 << 62)) -> int:
+        return sum(d for at, d in changes if at <= t or at < since)
+
+    assert ledger.occupied("U") == sum(d for _, d in changes)
+    assert [ledger.census("U", t) for t in probes] == [plain(t) for t in probes]
+    day = 86_400
+    assert ledger.bed_days("U", 100 * day, 101 * day) == pytest.approx(
+        sum(plain(t) for t in range(100 * day, 101 * day, 60)) * 60 / day, rel=0.02
+    )
+    cut = 200 * day
+    ledger.compact(cut)
+    assert ledger.occupied("U") == sum(d for _, d in changes)
+    later = [t for t in probes if t >= cut]
+    assert [ledger.census("U", t) for t in later] == [plain(t, since=cut) for t in later]
