@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/evaluate.py --events 1000000 --file /tmp/events-1m.jsonl
 
-Parsing (pydantic ``model_validate_json``) and the engine are timed separately and together.
+Parsing (pydantic ``model_validate_json``) and the engine are timed separately and together; the peak memory
+is the process's max RSS (the events are streamed from the file, the engine keeps every patient's state).
+Last line: ``RESULT bench=evaluate ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +64,13 @@ def main() -> None:
     print(f"  parsing:        {parse_seconds:.1f} s")
     engine_seconds = total - parse_seconds
     print(f"  engine:         {engine_seconds:.1f} s  ->  {run.events / engine_seconds:,.0f} events/s")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(f"peak memory:      {peak_mb:,.0f} MB (max RSS of this process)")
+    print(
+        f"RESULT bench=evaluate events={run.events} eps={run.events / total:.0f} "
+        f"engine_eps={run.events / engine_seconds:.0f} parse_s={parse_seconds:.1f} "
+        f"avvik={len(run.records)} peak_rss_mb={peak_mb:.0f}"
+    )
 
 
 if __name__ == "__main__":
