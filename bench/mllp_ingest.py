@@ -66,7 +66,8 @@ async def _client(port: int, payloads: list[bytes], latencies: list[float]) -> i
     return accepted
 
 
-def _report(label: str, n: int, elapsed: float, accepted: int, latencies: list[float]) -> None:
+def _report(label: str, n: int, elapsed: float, accepted: int, latencies: list[float]) -> tuple[float, float]:
+    """Print one phase; return (messages/s, ACK p50 ms)."""
     lat = sorted(latencies)
     p50, p99 = lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
     mean = statistics.mean(lat) * 1000
@@ -74,6 +75,7 @@ def _report(label: str, n: int, elapsed: float, accepted: int, latencies: list[f
         f"{label:<28} {n:>6} msgs  {elapsed:7.2f} s  {n / elapsed:8.1f} msg/s  "
         f"AA {accepted}/{n}  ack p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  mean {mean:6.2f} ms"
     )
+    return n / elapsed, p50
 
 
 async def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -115,7 +117,9 @@ async def run(messages: int, connections: int) -> None:
         latencies: list[float] = []
         start = time.perf_counter()
         accepted = await _client(port, seq, latencies)
-        _report("sequential, 1 connection", messages, time.perf_counter() - start, accepted, latencies)
+        one, one_p50 = _report(
+            "sequential, 1 connection", messages, time.perf_counter() - start, accepted, latencies
+        )
 
         per = messages // connections
         batches = [
@@ -126,7 +130,14 @@ async def run(messages: int, connections: int) -> None:
         start = time.perf_counter()
         results = await asyncio.gather(*(_client(port, b, latencies) for b in batches))
         label = f"concurrent, {connections} connections"
-        _report(label, per * connections, time.perf_counter() - start, sum(results), latencies)
+        many, many_p50 = _report(
+            label, per * connections, time.perf_counter() - start, sum(results), latencies
+        )
+        print(
+            f"RESULT bench=mllp_ingest messages={messages} one_conn_msgs={one:.0f} "
+            f"one_conn_p50_ms={one_p50:.2f} connections={connections} many_conn_msgs={many:.0f} "
+            f"many_conn_p50_ms={many_p50:.2f}"
+        )
     finally:
         proc.send_signal(signal.SIGINT)
         try:
