@@ -9,7 +9,11 @@ built on first use and cached for the life of the process.
 KITH type ``oid`` (``(\d+\.?)*\d+``) then takes exponential time on a long digit run followed by a letter (one
 35-digit code attribute froze the PLO connector). Every pattern facet of a built schema is recompiled with
 RE2 (google-re2, a regex engine without backtracking, :func:`linear_patterns`); a pattern RE2 cannot run makes
-the schema fail to load instead of falling back to ``re``.
+the schema fail to load instead of falling back to ``re``. xmlschema also loads schemas *while validating*
+(the XHTML of ``xs:any`` text content, a fresh KITH schema with it), and those came with patterns on ``re``:
+after the first Epikrise, one diagnosis code's long OID held the parser for hours (found by the fuzz run). So
+every namespace the documents can reach (:data:`LOCATIONS` and XHTML) is loaded before the patterns are
+replaced, and :func:`validate` replaces the patterns again, loudly, if a validation still loaded a schema.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
+import structlog
 import xmlschema
 from lxml import etree
 from xmlschema.validators.facets import XsdPatternFacets
@@ -81,7 +86,12 @@ DOCUMENTS: dict[str, str] = {
 
 _PERSON_NUMBER = re.compile(r"(?<!\d)\d{11}(?!\d)")
 _cache: dict[str, Any] = {}
+_loaded: dict[str, int] = {}
+"""Per cached schema, how many schemas its global maps held when its patterns were last made linear."""
 _lock = threading.Lock()
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+"""Text content of ELIN documents (``xs:any``): xmlschema loads its own copy of the XHTML schema for it."""
+log = structlog.get_logger(__name__)
 _MAX_REASON = 300
 
 
@@ -147,9 +157,26 @@ def schema_for(namespace: str) -> Any:
             schema = xmlschema.XMLSchema(
                 str(XSD_DIR / DOCUMENTS[namespace]), locations=locations, allow="local", defuse="always"
             )
+            for preload in (*LOCATIONS, XHTML_NS):  # what validation would otherwise load on demand
+                schema.load_namespace(preload)
             linear_patterns(schema)
             _cache[namespace] = schema
+            _loaded[namespace] = _schema_count(schema)
     return schema
+
+
+def _schema_count(schema: Any) -> int:
+    return sum(1 for _ in schema.maps.iter_schemas())
+
+
+def _still_linear(schema: Any, namespace: str) -> None:
+    """After a validation: if xmlschema loaded another schema on demand, make its patterns linear too."""
+    count = _schema_count(schema)
+    if count != _loaded.get(namespace):
+        with _lock:
+            replaced = linear_patterns(schema)
+            _loaded[namespace] = count
+        log.warning("plo.schema_loaded_on_demand", namespace=namespace, schemas=count, patterns=replaced)
 
 
 def validate(element: etree._Element, namespace: str) -> None:
@@ -160,6 +187,8 @@ def validate(element: etree._Element, namespace: str) -> None:
     except (xmlschema.XMLSchemaException, ValueError, TypeError, KeyError, ArithmeticError) as exc:
         # ArithmeticError: xs:dateTime values whose year overflows
         raise ValidationError(f"schema validation failed: {type(exc).__name__}", code="schema") from exc
+    finally:
+        _still_linear(schema, namespace)
     if error is not None:
         reason = (getattr(error, "reason", None) or str(error)).splitlines()[0][:_MAX_REASON]
         reason = _PERSON_NUMBER.sub("***********", reason)  # a value quoted in the reason never leaks

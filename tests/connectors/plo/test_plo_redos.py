@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -97,3 +98,92 @@ def test_oid_pattern_keeps_its_meaning(value: str, ok: bool) -> None:
     """RE2 gives the same answers as the XSD pattern ``(\\d+\\.?)*\\d+``."""
     oid = schemas.schema_for(schemas.MSGHEAD_NS).maps.types["{http://www.kith.no/xmlstds}oid"]
     assert oid.is_valid(value) is ok
+
+
+EPIKRISE = "epikrise_v1.2_m.xml"
+EPIKRISE_CODE = 'V="E119" S="2.16.578.1.12.4.1.1.7110"'
+
+
+def _accept_in_child(first: bytes, payload: bytes, tmp_path: Path) -> dict[str, float | str]:
+    """The whole PLO format in a child process (timed out if it backtracks): ``first``, then ``payload``
+    (timed)."""
+    path, before = tmp_path / "m.xml", tmp_path / "first.xml"
+    path.write_bytes(payload)
+    before.write_bytes(first)
+    code = textwrap.dedent(
+        f"""
+        import json, time
+        from datetime import UTC, datetime
+        from connectors.formats import MappingContext
+        from connectors.plo.format import FORMAT
+        from hub.errors import InputError
+        from hub.identity import Pseudonymiser
+        ctx = MappingContext(
+            pseudonymiser=Pseudonymiser({{"k": b"redos-test-key-0123456789"}}, "k"),
+            received_at=datetime(2024, 3, 1, tzinfo=UTC),
+        )
+        FORMAT.accept(open({str(before)!r}, "rb").read(), ctx)
+        started = time.perf_counter()
+        try:
+            FORMAT.accept(open({str(path)!r}, "rb").read(), ctx)
+            outcome = "accepted"
+        except InputError as exc:
+            outcome = "rejected: " + str(exc)[:200]
+        print(json.dumps({{"seconds": time.perf_counter() - started, "outcome": outcome}}))
+        """
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("accepting one message took more than 60 s (backtracking regex)")
+    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_long_oid_in_the_body_of_an_epikrise_is_rejected_fast(tmp_path: Path) -> None:
+    """The fuzz run's hang: validating an Epikrise makes xmlschema load the XHTML schema (and a fresh KITH
+    schema) on demand, with their patterns on ``re``; in every later Epikrise a diagnosis code's 37-digit OID
+    plus a letter held the parser (and the GIL) for hours. Now every namespace is loaded, and made linear,
+    before the first message."""
+    valid = sample(EPIKRISE)
+    payload = valid.replace(
+        EPIKRISE_CODE.encode(), f'V="E119" S="2.16.578.1.12.4.{"5" * 37}a1.1.7110"'.encode(), 1
+    )
+    result = _accept_in_child(valid, payload, tmp_path)
+    assert str(result["outcome"]).startswith("rejected"), result
+    assert "pattern" in str(result["outcome"]), result
+    assert float(result["seconds"]) < 5, result
+
+
+def test_no_pattern_is_left_to_re_after_every_sample_was_read() -> None:
+    """Also the schemas xmlschema loads while validating (``xs:any`` content, on demand) are linear."""
+    import gc
+    import re as stdlib_re
+    from datetime import UTC, datetime
+
+    from xmlschema.validators.facets import XsdPatternFacets
+
+    from connectors.formats import MappingContext
+    from connectors.plo.format import FORMAT
+    from hub.errors import InputError
+    from hub.identity import Pseudonymiser
+    from tests.connectors.plo.conftest import SAMPLES
+
+    ctx = MappingContext(
+        pseudonymiser=Pseudonymiser({"k": b"redos-test-key-0123456789"}, "k"),
+        received_at=datetime(2024, 3, 1, tzinfo=UTC),
+    )
+    for path in sorted(SAMPLES.rglob("*.xml")):
+        with contextlib.suppress(InputError):
+            FORMAT.accept(path.read_bytes(), ctx)
+    facets = [o for o in gc.get_objects() if isinstance(o, XsdPatternFacets)]
+    assert facets
+    left = sorted({p.pattern for f in facets for p in f.patterns if isinstance(p, stdlib_re.Pattern)})
+    assert not left, left
