@@ -113,7 +113,7 @@ def load_events(settings: HubSettings, events: Iterable[Event]) -> int:
     """Produce events to ``settings.topics.events`` keyed by pseudonym (murmur2, like the Java clients)."""
     codec = codec_for(settings, Event, settings.topics.events)
     producer = Producer(
-        {**settings.kafka.confluent_config(), "partitioner": "murmur2_random", "linger.ms": 20}
+        {**settings.kafka.ordered_producer_config(), "partitioner": "murmur2_random", "linger.ms": 20}
     )
     count = 0
     try:

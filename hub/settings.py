@@ -58,6 +58,13 @@ class KafkaSettings(BaseModel):
             conf["ssl.endpoint.identification.algorithm"] = "https"
         return conf
 
+    def ordered_producer_config(self) -> dict[str, str]:
+        """:meth:`confluent_config` for a producer whose records keep their order per partition through
+        retries: idempotent (acks=all). Without it librdkafka retries a failed batch after later ones (a
+        partition leader not yet known just after a topic was created, a slow broker), so a patient's
+        events land out of order and a replay judges them differently from the live run."""
+        return {**self.confluent_config(), "enable.idempotence": "true", "acks": "all"}
+
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
         if self.security_protocol.startswith("SASL_") and not self.sasl_mechanism:

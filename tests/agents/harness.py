@@ -133,7 +133,9 @@ class WorkerProcess:
 def produce_events(settings: HubSettings, events: list[Event], *, partition: int | None = None) -> None:
     """Write canonical events to the events topic (keyed like the normaliser keys them)."""
     codec = codec_for(settings, Event, settings.topics.events)
-    producer = Producer({**settings.kafka.confluent_config(), "partitioner": "murmur2_random"})
+    # ordered: a retried batch after later ones reorders a patient's events (two recovery tests saw an
+    # ambulance call land 256 offsets late and an SA12 open and retract that the reference never had)
+    producer = Producer({**settings.kafka.ordered_producer_config(), "partitioner": "murmur2_random"})
     try:
         for event in events:
             kwargs = {} if partition is None else {"partition": partition}
@@ -176,7 +178,7 @@ def wait_caught_up(
 
 def produce_raw(settings: HubSettings, topic: str, key: bytes, value: bytes) -> None:
     """Write one record to a topic."""
-    producer = Producer(settings.kafka.confluent_config())
+    producer = Producer(settings.kafka.ordered_producer_config())
     producer.produce(topic, key=key, value=value)
     assert producer.flush(30) == 0
 

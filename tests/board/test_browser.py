@@ -80,7 +80,7 @@ def _produce(settings: HubSettings, records: Iterable[scenario.Record]) -> None:
         PathwayStateRecord: codec_for(settings, PathwayStateRecord, t.pathway_state),
         Event: codec_for(settings, Event, t.events),
     }
-    producer = Producer(settings.kafka.confluent_config())
+    producer = Producer(settings.kafka.ordered_producer_config())
     try:
         _send(producer, settings, codecs, records)
     finally:

@@ -60,7 +60,7 @@ def test_collector_exports_per_partition_and_caches() -> None:
 @pytest.mark.kafka
 def test_lag_of_a_real_group(infra: HubSettings, topic: str) -> None:
     """On the broker: 5 records on partition 0, the group committed 2 → lag 3 there, 0 elsewhere."""
-    producer = Producer(infra.kafka.confluent_config())
+    producer = Producer(infra.kafka.ordered_producer_config())
     for i in range(5):
         producer.produce(topic, key=b"k", value=str(i).encode(), partition=0)
     assert producer.flush(30) == 0

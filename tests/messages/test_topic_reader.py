@@ -16,7 +16,7 @@ T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 def test_reads_from_since_to_the_end_on_every_partition(infra: HubSettings, topic: str) -> None:
     """Records at or after ``since`` on each partition, with links and headers; nothing past the end."""
-    producer = Producer(infra.kafka.confluent_config())
+    producer = Producer(infra.kafka.ordered_producer_config())
     for i in range(6):
         at = T0 + timedelta(minutes=i)
         producer.produce(

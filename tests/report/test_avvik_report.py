@@ -273,7 +273,7 @@ def test_cli_reads_the_avvik_topic(
     """Without --input the CLI reads the avvik topic: latest record per key, tombstones drop the key."""
     settings = private_settings(infra, tmp_path)
     codec = codec_for(settings, AvvikRecord, settings.topics.avvik)
-    producer = Producer(settings.kafka.confluent_config())
+    producer = Producer(settings.kafka.ordered_producer_config())
     topic = settings.topics.avvik
     for r in records():
         producer.produce(topic, key=r.avvik_id.encode(), value=codec.encode(r))

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.registry]
 def _through_broker(
     settings: HubSettings, topic: str, codec: TopicCodec[Event], events: list[Event]
 ) -> list[Event]:
-    producer = Producer(settings.kafka.confluent_config())
+    producer = Producer(settings.kafka.ordered_producer_config())
     for event in events:
         producer.produce(topic, key=event.key.encode(), value=codec.encode(event))
     assert producer.flush(30) == 0
