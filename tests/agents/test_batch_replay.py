@@ -14,11 +14,6 @@ from tests.agents.harness import WorkerProcess, private_settings
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="in 2 of about 14 runs the batch replay's avvik lacked 10-23 of the worker's (cause not found "
-    "yet; issue 15): the batch driver is not hub replay's default until this passes every time",
-)
 def test_the_batch_replay_writes_what_the_live_worker_writes(infra: HubSettings, tmp_path: Path) -> None:
     events = recovery._events()
     worker_settings = private_settings(infra, tmp_path / "worker")
