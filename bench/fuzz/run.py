@@ -18,6 +18,7 @@ CI runs a short version (``tests/bench/test_fuzz_short.py``).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import sys
@@ -40,6 +41,8 @@ from hub.identity import Pseudonymiser
 from hub.identity.masking import find_person_numbers, mask_digits, mask_person_numbers
 
 REPO = Path(__file__).resolve().parents[2]
+HANG_S = 60
+"""One input that takes longer ends the run with the parser's stack on stderr (exit code 1)."""
 
 
 @dataclass
@@ -157,6 +160,9 @@ def run_parser(name: str, count: int, *, seed: int = 1, progress: bool = False) 
     started = time.perf_counter()
     for i in range(count):
         payload = next_input()
+        # an input that holds the parser (a backtracking regex holds the GIL too) must fail the run loudly,
+        # with the stack, instead of hanging it: the PLO hang of the first 1 M run sat silent for half an hour
+        faulthandler.dump_traceback_later(HANG_S, exit=True)
         t0 = time.perf_counter()
         try:
             accepted = target.fmt.accept(payload, ctx)
@@ -176,6 +182,7 @@ def run_parser(name: str, count: int, *, seed: int = 1, progress: bool = False) 
                 result.redaction_misses += 1
             if _outputs_leak(target, accepted, normaliser_ctx, check_events=i % 10 == 0):
                 result.leaks += 1
+        faulthandler.cancel_dump_traceback_later()
         result.slowest_ms = max(result.slowest_ms, (time.perf_counter() - t0) * 1000)
         result.inputs += 1
         if progress and (i + 1) % 100_000 == 0:
