@@ -1,4 +1,5 @@
-"""``hub infra up | status | down``: the local Kafka broker and schema registry."""
+"""``hub infra up | status | down``: the local Kafka broker and schema registry (no HUB_ENV=dev needed: the
+command holds no secret and serves nothing of the hub's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import click
 
 from hub import infra as services
-from hub.settings import load_settings
+from hub.settings import load_offline_settings
 
 
 @click.group("infra")
@@ -21,7 +22,7 @@ def infra() -> None:
 )
 def up(registry: bool) -> None:
     """Start the services that are not yet running and wait until they answer (idempotent)."""
-    settings = load_settings()
+    settings = load_offline_settings()  # a local broker and registry: no key, no listener of ours
     for result in services.up(settings.infra, registry=registry):
         verb = "started" if result.started else "already running"
         click.echo(f"{result.name:<9} {verb} (pid {result.pid}, port {result.port}, {result.seconds:.1f} s)")
@@ -31,7 +32,7 @@ def up(registry: bool) -> None:
 @click.option("--registry/--no-registry", default=True, show_default=True, help="Also check the registry.")
 def status(registry: bool) -> None:
     """Print each service with pid, port and state; exit code 1 when any is not up."""
-    settings = load_settings()
+    settings = load_offline_settings()  # a local broker and registry: no key, no listener of ours
     found = services.status(settings.infra, registry=registry)
     for item in found:
         pid = str(item.pid) if item.pid is not None else "-"
@@ -48,7 +49,7 @@ def status(registry: bool) -> None:
 )
 def down(purge: bool) -> None:
     """Stop the services (SIGTERM, then SIGKILL after a timeout) and remove their pid files."""
-    settings = load_settings()
+    settings = load_offline_settings()  # a local broker and registry: no key, no listener of ours
     stopped = services.down(settings.infra, purge=purge, worker_state=settings.data_dir)
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     if purge:

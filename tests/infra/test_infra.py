@@ -314,3 +314,15 @@ def test_faust_agent_with_table_runs_against_the_broker(bootstrap: str, topic: s
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "PROBE OK {'k0': 5, 'k1': 5, 'k2': 5, 'k3': 5}" in done.stdout + done.stderr  # faust logs stdout
+
+
+def test_infra_commands_need_no_development_mode(local_infra: InfraSettings, clean_environ: None) -> None:
+    """`hub infra` on a machine where HUB_ENV was never set: it holds no key, so the fail-closed checks of
+    the hub's settings do not apply (it refused with a pseudonym-key error)."""
+    env: dict[str, str | None] = {"HUB_ENV": None, "HUB_INFRA__STATE_DIR": str(local_infra.state_dir)}
+    env["HUB_INFRA__KAFKA_PORT"] = str(local_infra.kafka_port)
+    env["HUB_INFRA__REGISTRY_PORT"] = str(local_infra.registry_port)
+    for args in (["infra", "status"], ["infra", "down"]):
+        result = CliRunner().invoke(cli, args, env=env)
+        assert "invalid HUB_ settings" not in result.output, result.output
+        assert result.exit_code == (1 if args[-1] == "status" else 0), result.output
