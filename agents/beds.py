@@ -67,7 +67,9 @@ class BedsProcessor:
         self.defer_writes = False
         """When set (the beds stage), :meth:`apply` only marks a unit changed and :meth:`flush` writes each
         changed unit once: a unit's value holds a year of segments, so writing it per change was quadratic."""
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, list[Any]] = {}
+        """Units changed since the last flush, with their meta as of their last change: a record that changes
+        nothing still updates the meta in memory, but (as with a write per change) never the table's."""
 
     def invalidate(self) -> None:
         """Forget the in-memory ledger (rebalance); units reload from the table on next use."""
@@ -79,11 +81,12 @@ class BedsProcessor:
     def flush(self) -> None:
         """Write every unit changed since the last flush to the table (its value as after its last change)."""
         for unit_id in sorted(self._dirty):
-            self._write(unit_id)
+            self._write(unit_id, self._dirty[unit_id])
         self._dirty.clear()
 
-    def _write(self, unit_id: str) -> None:
-        self.table[unit_id.encode()] = json.dumps(self._loaded[unit_id], separators=(",", ":")).encode()
+    def _write(self, unit_id: str, meta: list[Any]) -> None:
+        doc = {**self._loaded[unit_id], "meta": meta}
+        self.table[unit_id.encode()] = json.dumps(doc, separators=(",", ":")).encode()
 
     def _unit_doc(self, unit_id: str) -> dict[str, Any]:
         doc = self._loaded.get(unit_id)
@@ -167,9 +170,9 @@ class BedsProcessor:
         if last is None or at > last:
             doc["last"] = _epoch(at)
         if self.defer_writes:
-            self._dirty.add(unit_id)
+            self._dirty[unit_id] = list(meta)
         else:
-            self._write(unit_id)
+            self._write(unit_id, meta)
         # the current count, as of the unit's newest change: a change that arrives after a newer one (patients
         # on other partitions) updates that newest LIVE record instead of writing an older, stale-looking one
         live_at = at if last is None or at > last else last

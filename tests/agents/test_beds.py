@@ -200,6 +200,9 @@ def test_writing_each_changed_unit_once_per_batch_leaves_what_a_write_per_change
     batch, the table are those of a write after every change, and a restart from either table goes on the
     same way (the horizon's drops included)."""
     changes = _random_changes(1200, seed=3)
+    # last in its batch, a repeat of the record before it that names another HF: it changes nothing, so only
+    # the meta in memory follows it, not the table
+    changes[699:699] = [changes[698].model_copy(update={"hf": "OTHER-HF"})]
     md = load_masterdata()
     each, batched = DictTable(), DictTable()
     immediate, deferred = BedsProcessor(md, each), BedsProcessor(md, batched)
