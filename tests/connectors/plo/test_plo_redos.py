@@ -18,6 +18,24 @@ ORIGINAL = 'S="2.16.578.1.12.4.1.1.9051"'
 SAMPLE = "Innleggelsesrapport_v1-6_Ny.xml"
 
 
+def _in_child(code: str, timeout: float, what: str) -> dict[str, float | str]:
+    """Run ``code`` in a child process (a catastrophic backtrack holds the GIL, so only a process can be
+    timed out) and return the JSON of its last line."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{what} took more than {timeout:.0f} s (backtracking regex)")
+    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _validate_in_child(payload: bytes, tmp_path: Path) -> dict[str, float | str]:
     """Validate in a child process so a catastrophic backtrack (which holds the GIL) can be timed out."""
     path = tmp_path / "m.xml"
@@ -39,19 +57,7 @@ def _validate_in_child(payload: bytes, tmp_path: Path) -> dict[str, float | str]
         print(json.dumps({{"seconds": time.perf_counter() - started, "outcome": outcome}}))
         """
     )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-            cwd=Path(__file__).resolve().parents[3],
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("validating one message took more than 30 s (backtracking regex)")
-    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return _in_child(code, 30, "validating one message")
 
 
 @pytest.mark.parametrize("digits", [35, 2000])
@@ -132,19 +138,7 @@ def _accept_in_child(first: bytes, payload: bytes, tmp_path: Path) -> dict[str, 
         print(json.dumps({{"seconds": time.perf_counter() - started, "outcome": outcome}}))
         """
     )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            cwd=Path(__file__).resolve().parents[3],
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("accepting one message took more than 60 s (backtracking regex)")
-    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return _in_child(code, 60, "accepting one message")
 
 
 def test_a_long_oid_in_the_body_of_an_epikrise_is_rejected_fast(tmp_path: Path) -> None:
