@@ -12,8 +12,9 @@ RE2 (google-re2, a regex engine without backtracking, :func:`linear_patterns`); 
 the schema fail to load instead of falling back to ``re``. xmlschema also loads schemas *while validating*
 (the XHTML of ``xs:any`` text content, a fresh KITH schema with it), and those came with patterns on ``re``:
 after the first Epikrise, one diagnosis code's long OID held the parser for hours (found by the fuzz run). So
-every namespace the documents can reach (:data:`LOCATIONS` and XHTML) is loaded before the patterns are
-replaced, and :func:`validate` replaces the patterns again, loudly, if a validation still loaded a schema.
+xmlschema compiles every pattern with RE2 as it builds it (:func:`_compile_linear`, checked at import), every
+namespace the documents reach (:data:`LOCATIONS` and XHTML) is loaded up front, and :func:`validate` scans for
+a pattern left on ``re`` after each validation (a warning if it finds one).
 """
 
 from __future__ import annotations
@@ -86,8 +87,6 @@ DOCUMENTS: dict[str, str] = {
 
 _PERSON_NUMBER = re.compile(r"(?<!\d)\d{11}(?!\d)")
 _cache: dict[str, Any] = {}
-_loaded: dict[str, int] = {}
-"""Per cached schema, how many schemas its global maps held when its patterns were last made linear."""
 _lock = threading.Lock()
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 """Text content of ELIN documents (``xs:any``): xmlschema loads its own copy of the XHTML schema for it."""
@@ -129,21 +128,50 @@ class LinearPattern:
         return f"LinearPattern({self.pattern!r})"
 
 
+def _compile_linear() -> None:
+    """Make xmlschema compile every pattern facet with RE2 as it builds it, also the components it builds
+    while validating (which :func:`linear_patterns` can only reach afterwards). This reaches into a
+    private method, ``XsdPatternFacets._parse_value``: checked here, at import, so an xmlschema without it
+    fails loudly instead of leaving patterns on ``re``."""
+    original = getattr(XsdPatternFacets, "_parse_value", None)
+    if getattr(original, "linear", False):
+        return
+    if original is None or not callable(original):
+        raise ConfigError(
+            "xmlschema changed: XsdPatternFacets._parse_value is gone, so XSD patterns cannot be made "
+            "linear (see connectors/plo/schemas.py)"
+        )
+
+    def parse_value(self: XsdPatternFacets, elem: Any) -> Any:
+        compiled = original(self, elem)
+        return compiled if isinstance(compiled, LinearPattern) else LinearPattern(compiled.pattern)
+
+    parse_value.linear = True  # type: ignore[attr-defined]
+    XsdPatternFacets._parse_value = parse_value  # type: ignore[method-assign]
+
+
 def linear_patterns(schema: Any) -> int:
-    """Replace every pattern facet's compiled ``re`` of ``schema`` (and what it imports) by RE2; the count."""
+    """Replace every pattern facet's compiled ``re`` of ``schema`` (and what it imports) by RE2; the number
+    replaced (0 when all were linear already)."""
     replaced = 0
     for component in schema.maps.iter_components():
         facets = getattr(component, "facets", None)
         if not isinstance(facets, dict):
             continue
         for facet in facets.values():
-            if isinstance(facet, XsdPatternFacets):
+            if isinstance(facet, XsdPatternFacets) and not all(
+                isinstance(p, LinearPattern) for p in facet.patterns
+            ):
+                fresh = sum(1 for p in facet.patterns if not isinstance(p, LinearPattern))
                 linear: list[Any] = [
                     p if isinstance(p, LinearPattern) else LinearPattern(p.pattern) for p in facet.patterns
                 ]
                 facet.patterns = linear
-                replaced += len(facet.patterns)
+                replaced += fresh
     return replaced
+
+
+_compile_linear()
 
 
 def schema_for(namespace: str) -> Any:
@@ -161,22 +189,16 @@ def schema_for(namespace: str) -> Any:
                 schema.load_namespace(preload)
             linear_patterns(schema)
             _cache[namespace] = schema
-            _loaded[namespace] = _schema_count(schema)
     return schema
 
 
-def _schema_count(schema: Any) -> int:
-    return sum(1 for _ in schema.maps.iter_schemas())
-
-
 def _still_linear(schema: Any, namespace: str) -> None:
-    """After a validation: if xmlschema loaded another schema on demand, make its patterns linear too."""
-    count = _schema_count(schema)
-    if count != _loaded.get(namespace):
-        with _lock:
-            replaced = linear_patterns(schema)
-            _loaded[namespace] = count
-        log.warning("plo.schema_loaded_on_demand", namespace=namespace, schemas=count, patterns=replaced)
+    """After a validation: if xmlschema built components on demand (a schema loaded or rebuilt while
+    validating), make their patterns linear too (a scan of the components: ~2 ms)."""
+    with _lock:
+        replaced = linear_patterns(schema)
+    if replaced:
+        log.warning("plo.patterns_built_on_demand", namespace=namespace, patterns=replaced)
 
 
 def validate(element: etree._Element, namespace: str) -> None:

@@ -181,3 +181,22 @@ def test_no_pattern_is_left_to_re_after_every_sample_was_read() -> None:
     assert facets
     left = sorted({p.pattern for f in facets for p in f.patterns if isinstance(p, stdlib_re.Pattern)})
     assert not left, left
+
+
+def test_a_pattern_xmlschema_builds_later_is_linear_from_the_start() -> None:
+    """Any schema built after the PLO connector is imported (as xmlschema does on demand while validating)
+    gets RE2 patterns as it is built, not after the first validation."""
+    import xmlschema
+    from xmlschema.validators.facets import XsdPatternFacets
+
+    xsd = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+      <xs:simpleType name="oid"><xs:restriction base="xs:string">
+        <xs:pattern value="(\\d+\\.?)*\\d+"/></xs:restriction></xs:simpleType>
+      <xs:element name="c"><xs:complexType><xs:attribute name="S" type="oid"/></xs:complexType></xs:element>
+    </xs:schema>"""
+    built = xmlschema.XMLSchema(xsd)
+    facet = built.types["oid"].patterns
+    assert isinstance(facet, XsdPatternFacets)
+    assert all(isinstance(p, schemas.LinearPattern) for p in facet.patterns)
+    assert not built.is_valid(f'<c S="{"1" * 40}a"/>')
+    assert built.is_valid('<c S="2.16.578.1.12.4.1.1.7110"/>')
