@@ -32,6 +32,7 @@ import defusedxml
 import defusedxml.ElementTree
 import xmlschema
 
+import connectors.common.linear_xsd  # noqa: F401 - patterns of the IPLOS schema run on RE2 too
 from connectors.formats import MappingContext
 from connectors.kpr.records import ServiceRecord, check_code, local_midnight
 from hub.errors import ParseError, ValidationError

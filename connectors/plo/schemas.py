@@ -12,9 +12,9 @@ RE2 (google-re2, a regex engine without backtracking, :func:`linear_patterns`); 
 the schema fail to load instead of falling back to ``re``. xmlschema also loads schemas *while validating*
 (the XHTML of ``xs:any`` text content, a fresh KITH schema with it), and those came with patterns on ``re``:
 after the first Epikrise, one diagnosis code's long OID held the parser for hours (found by the fuzz run). So
-xmlschema compiles every pattern with RE2 as it builds it (:func:`_compile_linear`, checked at import), every
-namespace the documents reach (:data:`LOCATIONS` and XHTML) is loaded up front, and :func:`validate` scans for
-a pattern left on ``re`` after each validation (a warning if it finds one).
+xmlschema compiles every pattern with RE2 as it builds it (:mod:`connectors.common.linear_xsd`, checked at
+import), every namespace the documents reach (:data:`LOCATIONS` and XHTML) is loaded up front, and
+:func:`validate` scans for a pattern left on ``re`` after each validation (a warning if it finds one).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 import structlog
 import xmlschema
 from lxml import etree
 from xmlschema.validators.facets import XsdPatternFacets
 
-from hub.errors import ConfigError, UnsupportedMessage, ValidationError
+from connectors.common.linear_xsd import LinearPattern
+from hub.errors import UnsupportedMessage, ValidationError
 
 _REPO_XSD = Path(__file__).resolve().parents[2] / "schemas" / "elin" / "xsd"
 _WHEEL_XSD = Path(__file__).resolve().parents[2] / "hub" / "_schemas" / "elin" / "xsd"
@@ -94,62 +94,6 @@ log = structlog.get_logger(__name__)
 _MAX_REASON = 300
 
 
-_PY_END = "$(?!\\n\\Z)"
-"""How xmlschema's translation ends a pattern (end of text, not before a final newline)."""
-_UNICODE_DIGIT = re.compile(r"(?<!\\)((?:\\\\)*)\\d")
-"""An unescaped ``\\d``: XSD (and Python) mean any Unicode decimal digit, RE2's ``\\d`` is ASCII only."""
-
-
-class LinearPattern:
-    """An XSD pattern compiled by RE2, with the ``match``/``pattern`` of the ``re.Pattern`` it replaces."""
-
-    __slots__ = ("_re2", "pattern")
-
-    def __init__(self, python_pattern: str) -> None:
-        self.pattern = python_pattern
-        body = python_pattern
-        if body.startswith("^") and body.endswith(_PY_END):
-            body = "\\A" + body[1 : -len(_PY_END)] + "\\z"
-        body = _UNICODE_DIGIT.sub(lambda m: m.group(1) + "\\p{Nd}", body)
-        options = re2.Options()
-        options.log_errors = False
-        try:
-            self._re2 = re2.compile(body, options)
-        except re2.error as exc:
-            raise ConfigError(
-                f"XSD pattern {python_pattern!r} cannot run without backtracking: {exc}"
-            ) from exc
-
-    def match(self, text: str) -> Any:
-        """The match at the start of ``text`` (the pattern is anchored at both ends), or None."""
-        return self._re2.match(text)
-
-    def __repr__(self) -> str:
-        return f"LinearPattern({self.pattern!r})"
-
-
-def _compile_linear() -> None:
-    """Make xmlschema compile every pattern facet with RE2 as it builds it, also the components it builds
-    while validating (which :func:`linear_patterns` can only reach afterwards). This reaches into a
-    private method, ``XsdPatternFacets._parse_value``: checked here, at import, so an xmlschema without it
-    fails loudly instead of leaving patterns on ``re``."""
-    original = getattr(XsdPatternFacets, "_parse_value", None)
-    if getattr(original, "linear", False):
-        return
-    if original is None or not callable(original):
-        raise ConfigError(
-            "xmlschema changed: XsdPatternFacets._parse_value is gone, so XSD patterns cannot be made "
-            "linear (see connectors/plo/schemas.py)"
-        )
-
-    def parse_value(self: XsdPatternFacets, elem: Any) -> Any:
-        compiled = original(self, elem)
-        return compiled if isinstance(compiled, LinearPattern) else LinearPattern(compiled.pattern)
-
-    parse_value.linear = True  # type: ignore[attr-defined]
-    XsdPatternFacets._parse_value = parse_value  # type: ignore[method-assign]
-
-
 def linear_patterns(schema: Any) -> int:
     """Replace every pattern facet's compiled ``re`` of ``schema`` (and what it imports) by RE2; the number
     replaced (0 when all were linear already)."""
@@ -169,9 +113,6 @@ def linear_patterns(schema: Any) -> int:
                 facet.patterns = linear
                 replaced += fresh
     return replaced
-
-
-_compile_linear()
 
 
 def schema_for(namespace: str) -> Any:
