@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError as PydanticValidationError
+
 from hub.errors import UnsupportedMessage, ValidationError
 from hub.events import (
     Body,
@@ -106,7 +108,27 @@ def build_events(
     patient: Patient | None,
     organisation: Organisation,
 ) -> list[Event]:
-    """Canonical events for the drafts of one message."""
+    """Canonical events for the drafts of one message; a value the canonical model refuses (an id longer than
+    it allows) is a :class:`ValidationError` naming the field, never a crash."""
+    try:
+        return _events(origin, drafts, patient=patient, organisation=organisation)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        raise ValidationError(
+            f"a value does not fit the canonical event: {first['type']} at {where or 'event'}: "
+            f"{first['msg']}",
+            code="field",
+        ) from None
+
+
+def _events(
+    origin: Origin,
+    drafts: Sequence[Draft],
+    *,
+    patient: Patient | None,
+    organisation: Organisation,
+) -> list[Event]:
     source = Source(
         kind=SourceKind.PLO,
         system=origin.system,

@@ -200,3 +200,25 @@ def test_a_pattern_xmlschema_builds_later_is_linear_from_the_start() -> None:
     assert all(isinstance(p, schemas.LinearPattern) for p in facet.patterns)
     assert not built.is_valid(f'<c S="{"1" * 40}a"/>')
     assert built.is_valid('<c S="2.16.578.1.12.4.1.1.7110"/>')
+
+
+def test_an_id_longer_than_the_canonical_model_allows_is_refused_not_a_crash() -> None:
+    """The 1 M fuzz run's only crashes (98): a MsgId of more than 200 characters made the canonical Source
+    raise pydantic's ValidationError out of the format; it is an InputError naming the field now."""
+    from datetime import UTC, datetime
+
+    from connectors.formats import MappingContext
+    from connectors.plo.format import FORMAT
+    from hub.errors import InputError
+    from hub.identity import Pseudonymiser
+
+    ctx = MappingContext(
+        pseudonymiser=Pseudonymiser({"k": b"redos-test-key-0123456789"}, "k"),
+        received_at=datetime(2024, 3, 1, tzinfo=UTC),
+    )
+    message = sample(SAMPLE)
+    msg_id = message.split(b"<MsgId>", 1)[1].split(b"</MsgId>", 1)[0]
+    long_id = msg_id + b"-" + b"a1b2c3d4" * 30
+    with pytest.raises(InputError) as refused:
+        FORMAT.accept(message.replace(b"<MsgId>" + msg_id, b"<MsgId>" + long_id, 1), ctx)
+    assert "message_id" in str(refused.value)
