@@ -90,8 +90,12 @@ def demo_board(infra: HubSettings, tmp_path: Path) -> Iterator[str]:
                 "demo",
                 "--speed",
                 "3000",
+                # the history is fast-forwarded, then the demo follows the wall clock, where a region sends a
+                # message every few minutes: 6 days at 3000x (~3 min) keep the board moving while the test
+                # watches it; with 2 days (~1 min) a slow machine began watching after the fast-forward ended
+                # and saw no change in 120 s (1 run in 7)
                 "--history-days",
-                "2",
+                "6",
                 "--duration",
                 "300",
                 "--keep-infra",
