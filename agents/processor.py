@@ -39,7 +39,15 @@ from agents.normaliser import Normaliser
 from agents.observe import PipelineObserver
 from agents.registry_wait import registry_unreachable
 from agents.rejections import RejectionJoiner, link_for
-from hub.domain import AvvikUpsert, BedDelta, BedSegment, CapacitySet, PathwayChanged, PathwayState
+from hub.domain import (
+    AvvikUpsert,
+    BedDelta,
+    BedSegment,
+    CapacitySet,
+    JudgementFailed,
+    PathwayChanged,
+    PathwayState,
+)
 from hub.domain.effects import Effect
 from hub.domain.facts import REJECTABLE
 from hub.errors import HubError, SerdeError
@@ -320,6 +328,23 @@ class DeadLetters:
             )
         )
 
+    def of_judgement(self, failed: JudgementFailed) -> Output:
+        """A dead letter for a patient the core failed to judge at a deadline (the payload is its pseudonym:
+        no event is to blame, the patient's state is)."""
+        data = failed.pseudonym.encode()
+        return self.output(
+            DeadLetterRecord(
+                source="events",
+                stage="pathway",
+                code="internal",
+                reason=mask_digits(f"internal error {failed.error} (judging patient {failed.pseudonym})"),
+                received_at=datetime.now(UTC),
+                payload_sha256=self.sealer.digest(data),
+                sealed_payload=self.sealer.seal(data),
+                key_id=self.sealer.active_key_id,
+            )
+        )
+
 
 @dataclass
 class Context:
@@ -490,6 +515,9 @@ class PathwayProcessor:
                 self.ctx.counters.bump("states")
             elif isinstance(effect, CapacitySet):
                 self._beds(box, [capacity_record(effect)])
+            elif isinstance(effect, JudgementFailed):  # the core raised at a deadline: never silently
+                log.error("core failed judging a patient", pseudonym=effect.pseudonym, error=effect.error)
+                box.add(self.ctx.dead.of_judgement(effect))
 
     def _count_avvik(self, rec: AvvikRecord) -> None:
         hf = rec.helsefellesskap or "unknown"

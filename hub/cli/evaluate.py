@@ -29,9 +29,9 @@ import click
 from pydantic import ValidationError
 
 from agents.rejections import join_rejections
-from hub.domain import AvvikRecord, AvvikStatus, AvvikUpsert, Engine, EngineConfig
+from hub.domain import AvvikRecord, AvvikStatus, AvvikUpsert, Engine, EngineConfig, JudgementFailed
 from hub.domain.timeutil import from_epoch, to_epoch
-from hub.errors import ConfigError
+from hub.errors import ConfigError, DomainError
 from hub.events import Event
 from hub.masterdata import load_masterdata
 from hub.settings import load_offline_settings
@@ -109,6 +109,8 @@ def evaluate_stream(
                 run.records[effect.record.avvik_id] = effect.record
                 if on_update is not None:
                     on_update(effect.record)
+            elif isinstance(effect, JudgementFailed):  # a bug in the core: an offline run stops on it
+                raise DomainError(f"the core failed judging patient {effect.pseudonym}: {effect.error}")
 
     for event in events:
         run.events += 1

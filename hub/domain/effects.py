@@ -4,6 +4,7 @@
 * :class:`PathwayChanged` -> ``samhandling.pathway.state`` (compacted, key ``pseudonym``; ``summary`` None =
   tombstone: the patient's history was pruned)
 * :class:`BedDelta` and :class:`CapacitySet` -> the bed-metrics agent (:class:`hub.domain.beds.BedLedger`)
+* :class:`JudgementFailed` -> the dead-letter topic: the core raised while judging a patient at a deadline
 """
 
 from __future__ import annotations
@@ -43,6 +44,20 @@ class CapacitySet:
     kommunenummer: str | None
 
 
-Effect = AvvikUpsert | PathwayChanged | BedDelta | CapacitySet
+@dataclass(frozen=True, slots=True)
+class JudgementFailed:
+    """The core raised while judging a patient at a deadline (a bug met by that patient's facts).
 
-__all__ = ["AvvikUpsert", "BedDelta", "CapacitySet", "Effect", "PathwayChanged"]
+    The patient's state is left as before that judgement and its wake-up is dropped, so the other patients
+    of the partition go on; the patient is judged again at its next event. The caller must report it (the
+    worker dead-letters it): nothing the core fails on may pass silently.
+    """
+
+    pseudonym: str
+    error: str
+    """The exception's type and message."""
+
+
+Effect = AvvikUpsert | PathwayChanged | BedDelta | CapacitySet | JudgementFailed
+
+__all__ = ["AvvikUpsert", "BedDelta", "CapacitySet", "Effect", "JudgementFailed", "PathwayChanged"]

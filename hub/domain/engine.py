@@ -28,7 +28,7 @@ from hub.domain.avvik import CATALOGUE, AvvikRecord, AvvikStatus, describe
 from hub.domain.beds import derive_segments, diff_segments
 from hub.domain.config import EngineConfig, RuleBook
 from hub.domain.deadlines import Deadline, DeadlineScheduler
-from hub.domain.effects import AvvikUpsert, CapacitySet, Effect, PathwayChanged
+from hub.domain.effects import AvvikUpsert, CapacitySet, Effect, JudgementFailed, PathwayChanged
 from hub.domain.episodes import Episodes, StayJoin, build_episodes
 from hub.domain.facts import SORT_KEY, Fact, fact_from_event
 from hub.domain.organisations import Places
@@ -106,11 +106,34 @@ class Engine:
         self._scheduler.cancel(pseudonym)
 
     def apply(self, event: Event) -> list[Effect]:
-        """Apply one canonical event; return the effects to publish (empty for a duplicate)."""
+        """Apply one canonical event; return the effects to publish (empty for a duplicate).
+
+        Atomic: if it raises (a bug met by this event), the patient's state and deadline are as they were,
+        so the caller can dead-letter the event and go on, and the same event sent again is applied anew.
+        """
         if event.patient is None:
             return self._apply_without_patient(event)
         pseudonym = event.patient.pseudonym
-        state = self._store.get(pseudonym) or PathwayState(pseudonym)
+        stored = self._store.get(pseudonym)
+        saved = stored.checkpoint() if stored is not None else None
+        try:
+            return self._apply(event, stored or PathwayState(pseudonym))
+        except Exception:
+            self._roll_back(pseudonym, stored, saved)
+            raise
+
+    def _roll_back(self, pseudonym: str, stored: PathwayState | None, saved: PathwayState | None) -> None:
+        """Undo a failed step on one patient: the state as at its checkpoint, stored and scheduled again."""
+        if stored is None or saved is None:  # a new patient: nothing of it may stay behind
+            if self._store.get(pseudonym) is not None:
+                self._store.delete(pseudonym)
+            self._scheduler.cancel(pseudonym)
+            return
+        stored.roll_back(saved)
+        self._store.put(stored)  # the store may have written (or deleted) the failed version
+        self._schedule(stored)
+
+    def _apply(self, event: Event, state: PathwayState) -> list[Effect]:
         known = _monotonic(self._known(), state)
         outcome = self._record(state, event, known)
         if outcome is _Outcome.DUPLICATE:
@@ -152,15 +175,28 @@ class Engine:
             state = self._store.get(pseudonym)
             if state is None:
                 continue
-            known = _monotonic(engine_known, state)
-            if self._config.eager:
-                effects.extend(self._evaluate(state, known, None, announce=False))
-            else:
-                eps_all = build_episodes(state.facts.values(), self._join)
-                effects.extend(self._bed_deltas(state, eps_all))
-                effects.extend(self._evaluate(state, known, eps_all, announce=False))
-            self._prune(state, known)  # after evaluation: see apply()
-            self._save(state)
+            saved = state.checkpoint()
+            try:
+                effects.extend(self._judge(state, _monotonic(engine_known, state)))
+            except Exception as exc:
+                # as before this judgement, and no wake-up (it would fail again at every advance): the
+                # patient's next event judges it anew
+                self._roll_back(pseudonym, state, saved)
+                self._scheduler.cancel(pseudonym)
+                effects.append(JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}"))
+        return effects
+
+    def _judge(self, state: PathwayState, known: int) -> list[Effect]:
+        """A patient's judgement at a deadline (bed deltas, rules, pruning), its state saved."""
+        effects: list[Effect] = []
+        if self._config.eager:
+            effects.extend(self._evaluate(state, known, None, announce=False))
+        else:
+            eps_all = build_episodes(state.facts.values(), self._join)
+            effects.extend(self._bed_deltas(state, eps_all))
+            effects.extend(self._evaluate(state, known, eps_all, announce=False))
+        self._prune(state, known)  # after evaluation: see apply()
+        self._save(state)
         return effects
 
     def state(self, pseudonym: str) -> PathwayState | None:

@@ -10,7 +10,7 @@ no open episode for ``pathway_gap``; it is CLOSED once the clock has passed that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from hub.domain import ids
@@ -148,6 +148,21 @@ class PathwayState:
     pathway_status: str = "NONE"
     known_until: int = 0
     prune_at: int | None = None
+
+    def checkpoint(self) -> PathwayState:
+        """A copy to :meth:`roll_back` to (the containers are copied; what they hold is immutable)."""
+        return replace(
+            self,
+            facts=dict(self.facts),
+            tombstones=dict(self.tombstones),
+            avvik=dict(self.avvik),
+            segments=dict(self.segments),
+        )
+
+    def roll_back(self, saved: PathwayState) -> None:
+        """Make this state (in place: caches hold this object) what it was at :meth:`checkpoint`."""
+        for spec in fields(self):
+            setattr(self, spec.name, getattr(saved, spec.name))
 
     def next_wake(self) -> int | None:
         """Clock time of the earliest pending deadline, or None."""

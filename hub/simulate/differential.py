@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hub.domain import AvvikRecord, AvvikUpsert, Engine, EngineConfig, PathwayChanged
+from hub.domain import AvvikRecord, AvvikUpsert, Engine, EngineConfig, JudgementFailed, PathwayChanged
 from hub.domain.store import MemoryStore
 from hub.domain.timeutil import HOUR, from_epoch, to_epoch
+from hub.errors import DomainError
 from hub.events import Event
 from hub.identity import Pseudonymiser
 from hub.masterdata.model import MasterData
@@ -103,6 +104,8 @@ def outcome(
         for effect in effects:
             if isinstance(effect, AvvikUpsert):
                 records[effect.record.avvik_id] = effect.record
+            elif isinstance(effect, JudgementFailed):  # a core bug: the comparison would mean nothing
+                raise DomainError(f"the core failed judging patient {effect.pseudonym}: {effect.error}")
             elif isinstance(effect, PathwayChanged) and effect.summary is not None:
                 since = effect.summary.utskrivningsklar_since
                 if since is not None:

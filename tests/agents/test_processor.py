@@ -3,7 +3,7 @@ tables, records in, outputs and table writes out; differential against the pure 
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,9 +25,12 @@ from connectors.common.ingest import Ingestor
 from connectors.common.sink import MemorySink
 from connectors.hl7v2.format import FORMAT as HL7V2
 from hub.domain import AvvikUpsert, Engine, EngineConfig, RuleBook
+from hub.domain.rules import RULES
+from hub.domain.rules.base import RuleContext, Sink
 from hub.errors import SerdeError
-from hub.events import Event
+from hub.events import Event, EventType
 from hub.events.outputs import AvvikRecord, BedMetricsRecord, MetricPeriod
+from hub.events.transport import DeadLetterRecord
 from hub.masterdata import load_masterdata
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings, RegistrySettings
@@ -306,3 +309,76 @@ async def test_one_trace_from_the_connector_through_events_to_state_and_beds() -
         ((name, header),) = out.headers
         assert name == "traceparent"
         assert header.decode().split("-")[1] == trace, out.topic
+
+
+def _poison_rule(monkeypatch: pytest.MonkeyPatch, events: list[Event]) -> Event:
+    """Make SA08 raise whenever it sees one DISCHARGED event of a patient with several events; return it."""
+    per_patient = Counter(e.patient.pseudonym for e in events if e.patient is not None)
+    poison = next(
+        e
+        for e in events[100:]
+        if e.event_type is EventType.DISCHARGED
+        and e.patient is not None
+        and per_patient[e.patient.pseudonym] > 4
+    )
+    original = RULES["SA08"]
+
+    def rule(ctx: RuleContext, sink: Sink) -> None:
+        if any(f.id == poison.event_id for s in ctx.episodes.stays.values() for f in s.facts):
+            raise RuntimeError("a rule bug met by one event")
+        original(ctx, sink)
+
+    monkeypatch.setitem(RULES, "SA08", rule)
+    return poison
+
+
+def _dead_letters(broker: InMemoryBroker) -> list[DeadLetterRecord]:
+    codec = broker.pipe.codecs.dlq
+    return [codec.decode(v) for v in broker.appended[broker.pipe.topics.dlq]]  # type: ignore[attr-defined]
+
+
+def test_a_poison_event_mid_batch_leaves_the_rest_of_the_batch_as_if_it_never_came(
+    events: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A core failure in ``apply`` (a late event is judged at once) dead-letters that event; its patient's
+    other events in the same batch (the batch replay's batches hold many) give exactly the outputs and state
+    of a run without it (issue #15, the review's finding 2)."""
+    poison = _poison_rule(monkeypatch, events)
+    rest = [e for e in events if e is not poison]
+    late = next(i for i, e in enumerate(rest) if e.occurred_at > poison.occurred_at + timedelta(hours=2))
+    poisoned = _run([*rest[:late], poison, *rest[late:]], batch_size=256)
+    clean = _run(rest, batch_size=256)
+    topics = poisoned.pipe.topics
+    dead = _dead_letters(poisoned)
+    assert [(d.code, poison.event_id in d.reason) for d in dead] == [("internal", True)]
+    for topic in (topics.avvik, topics.pathway_state, topics.beds_metrics):
+        assert poisoned.latest[topic] == clean.latest[topic], topic
+    assert dict(poisoned.tables["pathway"].items()) == dict(clean.tables["pathway"].items())
+
+
+def test_a_patient_the_core_fails_to_judge_at_a_deadline_is_a_dead_letter_and_the_partition_goes_on(
+    events: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most judgements run at a deadline, after ``apply`` returned: a failure there is that patient's dead
+    letter; every other patient's outputs are those of a run where nothing failed."""
+    clean = _run(events, batch_size=64)
+    poison = _poison_rule(monkeypatch, events)
+    patient = poison.patient.pseudonym  # type: ignore[union-attr]
+    poisoned = _run(events, batch_size=64)  # returns: the partition did not stall
+    topics = poisoned.pipe.topics
+    dead = _dead_letters(poisoned)
+    assert dead
+    assert all(d.code == "internal" and patient in d.reason for d in dead)
+    avvik_codec = poisoned.pipe.codecs.avvik
+
+    def others(broker: InMemoryBroker) -> dict[bytes, bytes | None]:
+        kept: dict[bytes, bytes | None] = {}
+        for key, value in broker.latest[topics.avvik].items():
+            if value is not None and avvik_codec.decode(value).patient_pseudonym != patient:  # type: ignore[attr-defined]
+                kept[key] = value
+        return kept
+
+    assert others(poisoned) == others(clean)
+    assert len(others(clean)) > 20
+    state = {k: v for k, v in poisoned.latest[topics.pathway_state].items() if k != patient.encode()}
+    assert state == {k: v for k, v in clean.latest[topics.pathway_state].items() if k != patient.encode()}
