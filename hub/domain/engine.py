@@ -220,6 +220,13 @@ class Engine:
         effects.append(self._announce(state, eps, state.known_until))
         return effects
 
+    def _pathways(self, pseudonym: str, eps: Episodes) -> list[Pathway]:
+        """``group_pathways`` of episodes, computed once per build (a judgement asks up to three times)."""
+        found = eps.pathways
+        if found is None:
+            found = eps.pathways = group_pathways(pseudonym, eps, self._gap)
+        return found
+
     # -- recording ------------------------------------------------------------------------------------
 
     def _known(self) -> int:
@@ -308,7 +315,7 @@ class Engine:
         protected: set[str] = set()
         doomed: set[str] = set()
         upcoming: list[int] = [t + self._retention for t in state.tombstones.values()]
-        for pathway in group_pathways(state.pseudonym, eps, self._gap):
+        for pathway in self._pathways(state.pseudonym, eps):
             if pathway.end is None or pathway.end >= horizon:
                 protected.update(_episode_fact_ids(eps, pathway))
                 if pathway.end is not None:
@@ -383,7 +390,7 @@ class Engine:
             for code, rule in RULES.items():
                 if present[NEEDS[code]] and config.is_enabled(code):
                     rule(ctx, sink)
-        pathways_view = group_pathways(state.pseudonym, eps_view, self._gap)
+        pathways_view = self._pathways(state.pseudonym, eps_view)
         effects: list[Effect] = []
         records = {
             r.avvik_id: r
@@ -402,9 +409,7 @@ class Engine:
             if new != old:
                 state.avvik[avvik_id] = new
                 effects.append(AvvikUpsert(new))
-        pathways_all = (
-            pathways_view if eps_all is eps_view else group_pathways(state.pseudonym, eps_all, self._gap)
-        )
+        pathways_all = pathways_view if eps_all is eps_view else self._pathways(state.pseudonym, eps_all)
         summary = self._summary(state, eps_all, pathways_all, known, community)
         changed = (summary.pathway_id, summary.status) != (state.pathway_id, state.pathway_status)
         state.pathway_id, state.pathway_status = summary.pathway_id, summary.status
@@ -447,7 +452,7 @@ class Engine:
 
     def _announce(self, state: PathwayState, eps_all: Episodes, known: int) -> PathwayChanged:
         """Pathway summary after a fact the rules cannot see yet."""
-        pathways = group_pathways(state.pseudonym, eps_all, self._gap)
+        pathways = self._pathways(state.pseudonym, eps_all)
         community = self._helsefellesskap(state.patient, _latest_hf(eps_all), _last_t(state))
         summary = self._summary(state, eps_all, pathways, known, community)
         state.pathway_id, state.pathway_status = summary.pathway_id, summary.status

@@ -10,7 +10,7 @@ no open episode for ``pathway_gap``; it is CLOSED once the clock has passed that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hub.domain import ids
@@ -151,12 +151,19 @@ class PathwayState:
 
     def checkpoint(self) -> PathwayState:
         """A copy to :meth:`roll_back` to (the containers are copied; what they hold is immutable)."""
-        return replace(
-            self,
-            facts=dict(self.facts),
-            tombstones=dict(self.tombstones),
-            avvik=dict(self.avvik),
-            segments=dict(self.segments),
+        return PathwayState(  # not dataclasses.replace: this runs on every event and judgement
+            self.pseudonym,
+            dict(self.facts),
+            dict(self.tombstones),
+            self.patient,
+            self.patient_at,
+            dict(self.avvik),
+            dict(self.segments),
+            self.deadlines,
+            self.pathway_id,
+            self.pathway_status,
+            self.known_until,
+            self.prune_at,
         )
 
     def roll_back(self, saved: PathwayState) -> None:
