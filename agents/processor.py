@@ -516,7 +516,12 @@ class PathwayProcessor:
             elif isinstance(effect, CapacitySet):
                 self._beds(box, [capacity_record(effect)])
             elif isinstance(effect, JudgementFailed):  # the core raised at a deadline: never silently
-                log.error("core failed judging a patient", pseudonym=effect.pseudonym, error=effect.error)
+                log.error(
+                    "core failed judging a patient",
+                    pseudonym=effect.pseudonym,
+                    error=effect.error,
+                    exc_info=effect.exc,
+                )
                 box.add(self.ctx.dead.of_judgement(effect))
 
     def _count_avvik(self, rec: AvvikRecord) -> None:

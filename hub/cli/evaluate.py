@@ -110,7 +110,9 @@ def evaluate_stream(
                 if on_update is not None:
                     on_update(effect.record)
             elif isinstance(effect, JudgementFailed):  # a bug in the core: an offline run stops on it
-                raise DomainError(f"the core failed judging patient {effect.pseudonym}: {effect.error}")
+                raise DomainError(
+                    f"the core failed judging patient {effect.pseudonym}: {effect.error}"
+                ) from effect.exc
 
     for event in events:
         run.events += 1

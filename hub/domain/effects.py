@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from hub.domain.avvik import AvvikRecord
@@ -49,13 +49,17 @@ class JudgementFailed:
     """The core raised while judging a patient at a deadline (a bug met by that patient's facts).
 
     The patient's state is left as before that judgement and its wake-up is dropped, so the other patients
-    of the partition go on; the patient is judged again at its next event. The caller must report it (the
-    worker dead-letters it): nothing the core fails on may pass silently.
+    of the partition go on; the patient is judged again at its next event. The state still lists the
+    deadline, so a restarted worker (``Engine.register``) tries it once more: one report per failing patient
+    per restart. While its judgement fails the patient is not pruned either (pruning follows the rules).
+    The caller must report it (the worker dead-letters it): nothing the core fails on may pass silently.
     """
 
     pseudonym: str
     error: str
     """The exception's type and message."""
+    exc: BaseException | None = field(default=None, compare=False, repr=False)
+    """The exception itself, for its traceback (the worker logs it; ``hub evaluate`` raises from it)."""
 
 
 Effect = AvvikUpsert | PathwayChanged | BedDelta | CapacitySet | JudgementFailed

@@ -116,22 +116,29 @@ class Engine:
         pseudonym = event.patient.pseudonym
         stored = self._store.get(pseudonym)
         saved = stored.checkpoint() if stored is not None else None
+        wake = self._scheduler.get(pseudonym)
         try:
             return self._apply(event, stored or PathwayState(pseudonym))
         except Exception:
-            self._roll_back(pseudonym, stored, saved)
+            self._roll_back(pseudonym, stored, saved, wake)
             raise
 
-    def _roll_back(self, pseudonym: str, stored: PathwayState | None, saved: PathwayState | None) -> None:
-        """Undo a failed step on one patient: the state as at its checkpoint, stored and scheduled again."""
+    def _roll_back(
+        self, pseudonym: str, stored: PathwayState | None, saved: PathwayState | None, wake: int | None
+    ) -> None:
+        """Undo a failed step on one patient: the state as at its checkpoint, stored again, and the wake-up
+        the scheduler held before the step (not one derived from the state: after a failed judgement the
+        state still lists the deadline that failed, and the scheduler no longer has it)."""
         if stored is None or saved is None:  # a new patient: nothing of it may stay behind
             if self._store.get(pseudonym) is not None:
                 self._store.delete(pseudonym)
+        else:
+            stored.roll_back(saved)
+            self._store.put(stored)  # the store may have written (or deleted) the failed version
+        if wake is None:
             self._scheduler.cancel(pseudonym)
-            return
-        stored.roll_back(saved)
-        self._store.put(stored)  # the store may have written (or deleted) the failed version
-        self._schedule(stored)
+        else:
+            self._scheduler.schedule(pseudonym, wake)
 
     def _apply(self, event: Event, state: PathwayState) -> list[Effect]:
         known = _monotonic(self._known(), state)
@@ -181,9 +188,8 @@ class Engine:
             except Exception as exc:
                 # as before this judgement, and no wake-up (it would fail again at every advance): the
                 # patient's next event judges it anew
-                self._roll_back(pseudonym, state, saved)
-                self._scheduler.cancel(pseudonym)
-                effects.append(JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}"))
+                self._roll_back(pseudonym, state, saved, None)
+                effects.append(JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc))
         return effects
 
     def _judge(self, state: PathwayState, known: int) -> list[Effect]:

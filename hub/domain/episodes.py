@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hub.domain.facts import SORT_KEY, Fact
 from hub.domain.organisations import stay_hint
 from hub.domain.timeutil import local_date
 from hub.events.enums import EventType, NoticeKind, Place
+
+if TYPE_CHECKING:
+    from hub.domain.pathway import Pathway
 
 ET = EventType
 INNLEGGELSESRAPPORT_LOOKAHEAD = 12 * 3600
@@ -155,9 +158,8 @@ class Episodes:
     valid: list[HospitalStay] | None = None
     stay_of: dict[str, str] = field(default_factory=dict)
     """Fact id -> the stay it was joined to (:func:`join_stays`)."""
-    pathways: list[Any] | None = None
-    """The pathways grouped from these episodes, once the engine asked (``hub.domain.pathway`` imports this
-    module, so the type is not named here); read-only like the rest."""
+    pathways: list[Pathway] | None = field(default=None, compare=False, repr=False)
+    """The pathways grouped from these episodes, once the engine asked; read-only like the rest."""
 
     def stay_id_of(self, fact: Fact | None) -> str | None:
         """The stay a fact was joined to, else the stay id it named."""

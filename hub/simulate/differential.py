@@ -105,7 +105,9 @@ def outcome(
             if isinstance(effect, AvvikUpsert):
                 records[effect.record.avvik_id] = effect.record
             elif isinstance(effect, JudgementFailed):  # a core bug: the comparison would mean nothing
-                raise DomainError(f"the core failed judging patient {effect.pseudonym}: {effect.error}")
+                raise DomainError(
+                    f"the core failed judging patient {effect.pseudonym}: {effect.error}"
+                ) from effect.exc
             elif isinstance(effect, PathwayChanged) and effect.summary is not None:
                 since = effect.summary.utskrivningsklar_since
                 if since is not None:

@@ -8,12 +8,13 @@ state that never went through the rules, and the same event sent again would be 
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from hub.domain import Engine, EngineConfig, JudgementFailed
+from hub.domain import Engine, EngineConfig, JudgementFailed, PathwayState
 from hub.domain.rules import RULES
 from hub.domain.rules.base import RuleContext, Sink
 from hub.events import AmbulanceHastegrad, Area, EventType, Place
@@ -141,8 +142,68 @@ def test_a_failed_judgement_at_a_deadline_is_reported_and_leaves_the_state_as_it
     # the healthy patient was judged as if nothing had failed
     assert _dump(engine, healthy.pseudonym) == _dump(reference, healthy.pseudonym)
     assert [e for e in effects if not isinstance(e, JudgementFailed)] != []
+    assert isinstance(failed[0].exc, Poison)  # the traceback travels with the report
+    # the failed wake-ups are dropped: no report again at the next advance, the healthy patient's wake stays
+    healthy_state = reference.state(healthy.pseudonym)
+    assert healthy_state is not None
+    assert engine.pending_deadlines == (0 if healthy_state.next_wake() is None else 1)
+    assert [e for e in engine.advance(T0 + timedelta(days=31)) if isinstance(e, JudgementFailed)] == []
+
+    # a failed apply of that patient restores the scheduler as it was (no wake), not the failed deadline
+    with pytest.raises(Poison):
+        engine.apply(EventFactory(patients[1]).report(EventType.EPIKRISE_SENT, T0 + timedelta(days=3), "E1"))
+    assert [e for e in engine.advance(T0 + timedelta(days=32)) if isinstance(e, JudgementFailed)] == []
 
     broken_rule[0] = False  # the bug fixed: the patient's next event judges it anew, as if nothing failed
+    reference.advance(T0 + timedelta(days=32))
     late = EventFactory(patients[0]).report(EventType.EPIKRISE_SENT, T0 + timedelta(days=5), "E1")
     assert engine.apply(late) == reference.apply(late)
     assert _dump(engine, patients[0]) == _dump(reference, patients[0])
+
+
+def test_a_failure_at_the_end_of_a_step_rolls_back_every_part_of_the_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure after the rules changed the avvik, the bed segments, the tombstones and the deadlines (in
+    the pruning, the step's last part before the save) leaves none of it behind."""
+    f = EventFactory("pseudo-atomic-0020")
+    admitted = f.admitted(T0, "E1")
+    engine = _engine()
+    engine.advance(T0 + timedelta(days=20))
+    engine.apply(admitted)
+    engine.apply(f.episode_event(EventType.DECLARED_READY, T0 + timedelta(days=2), "E1"))
+    before, wake = _dump(engine, f.pseudonym), engine.next_deadline()
+    assert before["a"], "the stay should have open avvik by now"
+    assert before["s"], "and a bed segment"
+
+    def broken_prune(*_: object) -> None:
+        raise Poison("prune bug")
+
+    monkeypatch.setattr(engine, "_prune", broken_prune)
+    for event in (
+        f.discharged(T0 + timedelta(days=4), "E1", Place.SYKEHJEM),  # avvik, segments and deadlines change
+        f.cancel(T0 + timedelta(days=5), admitted),  # tombstones and facts change
+    ):
+        with pytest.raises(Poison):
+            engine.apply(event)
+        assert _dump(engine, f.pseudonym) == before
+        assert engine.next_deadline() == wake
+
+
+def test_a_checkpoint_copies_every_field_and_shares_no_container() -> None:
+    f = EventFactory("pseudo-atomic-0030")
+    engine = _engine()
+    engine.advance(T0 + timedelta(days=20))
+    engine.apply(a := f.admitted(T0, "E1"))
+    engine.apply(f.cancel(T0 + timedelta(days=1), f.episode_event(EventType.DECLARED_READY, T0, "E1")))
+    engine.apply(f.discharged(T0 + timedelta(days=2), "E1", Place.SYKEHJEM))
+    state = engine.state(f.pseudonym)
+    assert state is not None
+    assert a.event_id in state.facts
+    copy = state.checkpoint()
+    for spec in fields(PathwayState):
+        value = getattr(state, spec.name)
+        assert getattr(copy, spec.name) == value, spec.name
+        assert value != spec.default, f"give {spec.name} a value in this test"  # a field added later too
+        if isinstance(value, dict):
+            assert getattr(copy, spec.name) is not value, spec.name
