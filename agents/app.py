@@ -15,7 +15,7 @@ from faust.types.transports import ConsumerT, ProducerT
 from prometheus_client import CollectorRegistry
 
 from agents.delivery import DeliveryLedger, install_delivery_ledger
-from agents.draining import install_draining_buffer
+from agents.draining import DrainingProducerBuffer, install_draining_buffer
 from agents.gap_acks import AckGap, refuse_gap_acks
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings, KafkaSettings
@@ -31,6 +31,8 @@ class WorkerOptions:
 
     live: bool = True
     tick_interval_s: float = 5.0
+    progress_interval_s: float = 30.0
+    """How often the worker logs ``worker.progress`` (each agent's step, unsent messages, counters)."""
     app_id: str = "samhandling-hub"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -77,12 +79,18 @@ class HubApp(faust.App):
 
     def _new_producer(self) -> ProducerT:
         producer = super()._new_producer()
-        install_draining_buffer(producer, self)
+        self.buffer = install_draining_buffer(producer, self)
         self.deliveries = install_delivery_ledger(producer)
         return producer
 
     deliveries: DeliveryLedger | None = None
     """Every send's acknowledgement (set when faust creates the producer)."""
+    buffer: DrainingProducerBuffer | None = None
+    """The producer's buffer (set when faust creates the producer)."""
+
+    def unsent(self) -> int | None:
+        """Messages put in the producer buffer and not yet handed on (None before the producer exists)."""
+        return None if self.buffer is None else self.buffer.enqueued - self.buffer.handed_on
 
     _faust_ack_gap: AckGap | None = None
 

@@ -75,10 +75,11 @@ class DrainingProducerBuffer(ProducerBuffer):
                 await asyncio.wait_for(self.message_sent.wait(), timeout=_POLL_S)
 
 
-def install_draining_buffer(producer: ProducerT, app: AppT) -> None:
+def install_draining_buffer(producer: ProducerT, app: AppT) -> DrainingProducerBuffer:
     """Replace a new (not yet started) producer's buffer by a :class:`DrainingProducerBuffer`."""
     if app.conf.producer_threaded:  # the threaded producer has its own queue; the hub never enables it
         raise ValueError("the draining buffer does not support producer_threaded")
     buffer = DrainingProducerBuffer(loop=producer.loop, beacon=producer.beacon)
     buffer.app = app
     producer.buffer = buffer
+    return buffer

@@ -13,6 +13,7 @@ batches from drivers that have them (replays over confluent-kafka).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -65,6 +66,8 @@ class Driver:
         self.counters = counters
         self.guard = OffsetGuard()
         self.reseeking: dict[Any, asyncio.Future[None]] = {}
+        self.activity: dict[str, tuple[str, float]] = {}
+        """Per agent: what it is doing now and since when (``time.monotonic``), for :meth:`progress`."""
 
     def reset(self) -> None:
         """Partitions were assigned or revoked: start the guard again, stop pending re-seeks."""
@@ -73,14 +76,36 @@ class Driver:
             task.cancel()
 
     async def drive(
-        self, stream: faust.StreamT[bytes], process: Process, guarded: set[str], *, offload: bool = False
+        self,
+        stream: faust.StreamT[bytes],
+        process: Process,
+        guarded: set[str],
+        *,
+        offload: bool = False,
+        name: str = "agent",
     ) -> None:
         """Run ``process`` over ``stream`` for ever (the agent's body). ``offload``: in a worker thread, so a
         slow parse never blocks the event loop (heartbeats, ``/healthz``); only for processors that touch no
-        faust table (the normaliser)."""
+        faust table (the normaliser). ``name`` labels the agent in :meth:`progress`."""
+        self._doing(name, "waiting for a record")
         async for event in self._in_offset_order(stream, guarded):
+            message = event.message
+            where = f"{message.topic}[{message.partition}]@{message.offset}"
+            self._doing(name, f"processing {where}")
             batch = await self._processed(process, [record_of(event)], offload=offload)
+            self._doing(name, f"sending {len(batch.outputs)} outputs of {where}")
             await self._deliver(event, batch)
+            self._doing(name, "waiting for a record")
+
+    def _doing(self, name: str, what: str) -> None:
+        self.activity[name] = (what, time.monotonic())
+
+    def progress(self) -> dict[str, str]:
+        """Each agent's current step and how long it has been at it (a stalled agent shows here)."""
+        now = time.monotonic()
+        return {
+            name: f"{what} for {now - since:.0f} s" for name, (what, since) in sorted(self.activity.items())
+        }
 
     async def _processed(self, process: Process, records: list[Record], *, offload: bool) -> Batch:
         wait = FIRST_WAIT_S

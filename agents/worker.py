@@ -105,19 +105,19 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
 
     @app.agent(t(*raw_names), name="normalise", supervisor_strategy=CrashingSupervisor)
     async def normalise(stream: faust.StreamT[bytes]) -> None:
-        await driver.drive(stream, pipe.normalise.process, set(raw_names), offload=True)
+        await driver.drive(stream, pipe.normalise.process, set(raw_names), offload=True, name="normalise")
 
     @app.agent(t(names.events, names.ticks), name="pathway", supervisor_strategy=CrashingSupervisor)
     async def pathway(stream: faust.StreamT[bytes]) -> None:
-        await driver.drive(stream, pipe.pathway.process, {names.events, names.ticks})
+        await driver.drive(stream, pipe.pathway.process, {names.events, names.ticks}, name="pathway")
 
     @app.agent(sinks[names.beds], name="beds", supervisor_strategy=CrashingSupervisor)
     async def beds_agent(stream: faust.StreamT[bytes]) -> None:
-        await driver.drive(stream, pipe.beds.process, {names.beds})
+        await driver.drive(stream, pipe.beds.process, {names.beds}, name="beds")
 
     @app.agent(sinks[names.joins], name="rejections", supervisor_strategy=CrashingSupervisor)
     async def rejections(stream: faust.StreamT[bytes]) -> None:
-        await driver.drive(stream, pipe.rejections.process, {names.joins})
+        await driver.drive(stream, pipe.rejections.process, {names.joins}, name="rejections")
 
     if options.live:
 
@@ -130,6 +130,17 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
             except (AssertionError, KafkaError) as exc:  # a missing partition must not crash the worker
                 log.exception("tick not sent", error=str(exc), topic=names.ticks)
 
+    @app.timer(interval=options.progress_interval_s)  # type: ignore[untyped-decorator]
+    async def progress() -> None:
+        # what every agent is doing and since when, the producer buffer and the counters: a worker that
+        # stopped making progress (a stalled partition, a send that never leaves) shows in its log
+        log.info(
+            "worker.progress",
+            agents=driver.progress(),
+            unsent=app.unsent(),
+            **pipe.counters.values,
+        )
+
     async def read_pathway(pseudonym: str) -> dict[str, Any] | None:
         raw = tables["pathway"].get(pseudonym.encode())
         if raw is None:
@@ -138,5 +149,5 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
         return state.to_dict()
 
     register_views(app, settings, registry, read_pathway, metrics.set_worker_ready)
-    _ = (normalise, pathway, beds_agent, rejections, is_ready)
+    _ = (normalise, pathway, beds_agent, rejections, progress, is_ready)
     return worker

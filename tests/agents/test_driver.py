@@ -64,3 +64,37 @@ async def test_a_registry_outage_is_waited_out_and_the_same_records_retried(
     batch = await _driver()._processed(flaky, [RECORD, RECORD], offload=False)
     assert calls == [2, 2, 2]
     assert batch.done == 2
+
+
+async def test_progress_names_the_step_an_agent_is_stuck_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker whose send never leaves says so in its ``worker.progress`` log: agent, step, record, time."""
+    from types import SimpleNamespace
+
+    from agents.processor import Outbox, Output
+
+    message = SimpleNamespace(topic="t.events", partition=2, offset=41, key=b"k", value=b"v", headers={})
+    driver = _driver()
+    stuck = asyncio.Event()
+
+    async def one_event(_stream: object, _guarded: object) -> Any:
+        yield SimpleNamespace(message=message)
+
+    async def never_sent(_event: object, _batch: Batch) -> None:
+        await stuck.wait()
+
+    monkeypatch.setattr(driver, "_in_offset_order", one_event)
+    monkeypatch.setattr(driver, "_deliver", never_sent)
+
+    def process(records: Sequence[Record]) -> Batch:
+        box = Outbox(frozenset())
+        box.add(Output("t.avvik", b"a", None, None))
+        box.add(Output("t.state", b"s", None, None))
+        return Batch(box.outputs(), {}, len(records))
+
+    assert driver.progress() == {}
+    task = asyncio.ensure_future(driver.drive(object(), process, set(), name="pathway"))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert driver.progress() == {"pathway": "sending 2 outputs of t.events[2]@41 for 0 s"}
+    stuck.set()
+    await task
+    assert driver.progress() == {"pathway": "waiting for a record for 0 s"}
