@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,11 +27,43 @@ M = TypeVar("M", bound=BaseModel)
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_start() -> int:
+    """The first port of the kernel's ephemeral range (outgoing connections take their local port there)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(count: int = 1) -> int:
+    """The first of ``count`` consecutive TCP ports nobody uses now, each handed out once per process.
+
+    Below the ephemeral range: a port the kernel gives for ``bind(0)`` lies among the local ports of the
+    outgoing connections (every Kafka client here has many), so one of its neighbours, or the port itself
+    before the server binds it, can be taken by a new connection. The demo gives its connectors the worker
+    port + 1 … + 5, and a fresh-clone suite failed when the HL7 connector found worker port + 1 taken.
+    """
+    high = _ephemeral_start()
+    low = max(1024, high - 12_000)
+    for _ in range(1000):
+        base = random.randrange(low, high - count)
+        ports = range(base, base + count)
+        if not _HANDED_OUT.intersection(ports) and all(_bindable(p) for p in ports):
+            _HANDED_OUT.update(ports)
+            return base
+    raise RuntimeError(f"no {count} free consecutive ports in {low}-{high}")
 
 
 def private_settings(infra: HubSettings, tmp: Path, *, registry: bool = False) -> HubSettings:
@@ -47,7 +80,7 @@ def private_settings(infra: HubSettings, tmp: Path, *, registry: bool = False) -
             "topics": topics,
             "data_dir": tmp / "data",
             "registry": infra.registry if registry else infra.registry.model_copy(update={"url": None}),
-            "web": infra.web.model_copy(update={"worker_port": free_port()}),
+            "web": infra.web.model_copy(update={"worker_port": free_port(2)}),
         }
     )
     ensure_topics(settings)

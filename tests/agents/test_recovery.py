@@ -175,7 +175,7 @@ def test_second_worker_joining_keeps_outputs_correct(
             "scaled",
             tmp_path / "worker2.log",
             data_dir=tmp_path / "d2",
-            port=settings.web.worker_port + 1 if settings.web.worker_port < 65000 else 6999,
+            port=settings.web.worker_port + 1,  # private_settings keeps it free (free_port(2))
         )
         second.wait_ready(timeout=120)
         produce_events(settings, events[half:])

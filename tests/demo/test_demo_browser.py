@@ -53,7 +53,7 @@ def _demo_env(infra: HubSettings, tmp: Path) -> tuple[dict[str, str], int]:
     env["HUB_INFRA__STATE_DIR"] = str(infra.infra.state_dir)
     env["HUB_DATA_DIR"] = str(tmp / "data")
     board = free_port()
-    worker = free_port()
+    worker = free_port(6)  # the demo's connectors take the worker port + 1 … + 5 for their ops endpoints
     env["HUB_WEB__BOARD_PORT"] = str(board)
     env["HUB_WEB__WORKER_PORT"] = str(worker)
     for name in ("MLLP_PORT", "FHIR_PORT", "PLO_PORT", "AMBULANCE_PORT", "KPR_PORT"):
