@@ -331,19 +331,8 @@ class DeadLetters:
     def of_judgement(self, failed: JudgementFailed) -> Output:
         """A dead letter for a patient the core failed to judge at a deadline (the payload is its pseudonym:
         no event is to blame, the patient's state is)."""
-        data = failed.pseudonym.encode()
-        return self.output(
-            DeadLetterRecord(
-                source="events",
-                stage="pathway",
-                code="internal",
-                reason=mask_digits(f"internal error {failed.error} (judging patient {failed.pseudonym})"),
-                received_at=datetime.now(UTC),
-                payload_sha256=self.sealer.digest(data),
-                sealed_payload=self.sealer.seal(data),
-                key_id=self.sealer.active_key_id,
-            )
-        )
+        reason = f"internal error {failed.error} (judging patient {failed.pseudonym})"
+        return self.of_event(failed.pseudonym.encode(), reason, code="internal")
 
 
 @dataclass

@@ -415,7 +415,7 @@ class Engine:
             if new != old:
                 state.avvik[avvik_id] = new
                 effects.append(AvvikUpsert(new))
-        pathways_all = pathways_view if eps_all is eps_view else self._pathways(state.pseudonym, eps_all)
+        pathways_all = self._pathways(state.pseudonym, eps_all)  # the same list when eps_all is eps_view
         summary = self._summary(state, eps_all, pathways_all, known, community)
         changed = (summary.pathway_id, summary.status) != (state.pathway_id, state.pathway_status)
         state.pathway_id, state.pathway_status = summary.pathway_id, summary.status
