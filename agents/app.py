@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from agents.delivery import DeliveryLedger, install_delivery_ledger
 from agents.draining import DrainingProducerBuffer, install_draining_buffer
-from agents.gap_acks import AckGap, refuse_gap_acks
+from agents.gap_acks import AckGap, GapListener, refuse_gap_acks
 from hub.observability.metrics import HubMetrics
 from hub.settings import HubSettings, KafkaSettings
 from hub.tls import kafka_ssl_context, server_context
@@ -93,10 +93,12 @@ class HubApp(faust.App):
         return None if self.buffer is None else self.buffer.enqueued - self.buffer.handed_on
 
     _faust_ack_gap: AckGap | None = None
+    gap_listener: GapListener | None = None
+    """Told of each gap refused on a strict topic (the driver's offset guard); set by ``build_worker``."""
 
     def _new_consumer(self) -> ConsumerT:
         consumer = super()._new_consumer()
-        self._faust_ack_gap = refuse_gap_acks(consumer, self.strict_topics)
+        self._faust_ack_gap = refuse_gap_acks(consumer, self.strict_topics, lambda: self.gap_listener)
         return consumer
 
     async def ack_gap(self, tp: Any, first: int, last: int) -> None:

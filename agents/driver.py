@@ -153,6 +153,16 @@ class Driver:
             offset = committed_offsets(self.app.consumer).get(tp)
             guard.begin(tp, offset if isinstance(offset, int) else None)
         verdict = guard.check(tp, message.offset)
+        if verdict is Verdict.REWIND:
+            log.warning(
+                "stream.rewound",
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=message.offset,
+                action="process from here again (idempotent)",
+            )
+            self.counters.bump("stream_rewinds")
+            return True
         if verdict is Verdict.PROCESS:
             if (gap := guard.take_accepted_gap(tp)) is not None:
                 await self.app.ack_gap(tp, *gap)
@@ -175,6 +185,12 @@ class Driver:
                 if tp not in self.reseeking:
                     self.reseeking[tp] = asyncio.ensure_future(self._seek_until_delivered(tp))
         return False
+
+    def gap_refused(self, tp: Any, first: int, last: int) -> None:
+        """faust's fetch skipped ``first``..``last`` of ``tp`` (a hub topic, so the gap was not acked): the
+        guard expects them (:meth:`agents.ordering.OffsetGuard.missed`), so the commit that waits for them
+        gets them."""
+        self.guard.missed(tp, first)
 
     async def _seek_until_delivered(self, tp: Any) -> None:
         """Seek ``tp`` back again each second until the missing record arrives: records fetched before a

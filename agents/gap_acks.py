@@ -23,10 +23,16 @@ log = structlog.get_logger(__name__)
 
 
 AckGap = Callable[[Any, int, int], Awaitable[None]]
+GapListener = Callable[[Any, int, int], None]
+"""Told of each refused gap: ``(tp, first, last)``."""
 
 
-def refuse_gap_acks(consumer: Any, topics: Collection[str]) -> AckGap:
-    """Wrap ``consumer._add_gap`` (faust 0.15) so gaps on ``topics`` are logged, not acked.
+def refuse_gap_acks(
+    consumer: Any, topics: Collection[str], listener: Callable[[], GapListener | None] = lambda: None
+) -> AckGap:
+    """Wrap ``consumer._add_gap`` (faust 0.15) so gaps on ``topics`` are logged, not acked, and handed to
+    the listener ``listener()`` returns (the agents' offset guard must then ask for those offsets: the
+    commit waits for them).
 
     Returns faust's own function, to ack a gap an agent gave up on: ``await ack_gap(tp, first, last)``.
     """
@@ -42,6 +48,8 @@ def refuse_gap_acks(consumer: Any, topics: Collection[str]) -> AckGap:
                 first=offset_from,
                 last=offset_to - 1,
             )
+            if (told := listener()) is not None:
+                told(tp, offset_from, offset_to - 1)
             return
         await original(tp, offset_from, offset_to)
 

@@ -13,6 +13,10 @@ partition it remembers the next offset it expects:
 
 - the expected offset (or the first record after an assignment): ``PROCESS``;
 - an offset already processed (a re-delivery): ``REPEAT``, skip it;
+- an offset below the first one the guard has seen since the assignment (the consumer was sought back
+  below where the guard started, e.g. by faust's seek to the committed offsets after table recovery):
+  ``REWIND``, process it and expect the records after it again (re-processing is idempotent; skipping it
+  as a repeat would lose records nobody processed);
 - a later offset: the first time ``SEEK`` (the agent seeks the partition back to :meth:`expected` and skips
   the record without acking it, so the commit cannot pass the missing records), then ``WAIT`` until the
   expected record arrives (the agent seeks again while :meth:`is_seeking`, in case records fetched before
@@ -20,6 +24,12 @@ partition it remembers the next offset it expects:
   transaction markers leave real gaps, the agent gives up after a few seeks (:meth:`accept_gap`).
 
 A skip shows when a later record of the partition arrives (in a live hub new events keep coming).
+
+faust reports a skip too, before it delivers the record after it (its gap, which :mod:`agents.gap_acks`
+refuses to ack on the hub's topics); :meth:`OffsetGuard.missed` takes that report. It matters where faust's
+commit base is below the guard's start: the commit then waits for offsets the guard would never ask for
+(the restarted-worker stall of the recovery tests: faust read partition 0 from 166, jumped to 268, and the
+guard, started at 229, sought back only to 229, so 166-228 were never acked and no commit followed).
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ class Verdict(Enum):
 
     PROCESS = "process"
     REPEAT = "repeat"
+    REWIND = "rewind"
     SEEK = "seek"
     WAIT = "wait"
 
@@ -42,14 +53,19 @@ class OffsetGuard:
 
     def __init__(self) -> None:
         self._next: dict[Hashable, int] = {}
+        self._first: dict[Hashable, int] = {}
+        self._floor: dict[Hashable, int] = {}
         self._seeking: set[Hashable] = set()
         self._accepting: set[Hashable] = set()
         self._accepted: dict[Hashable, tuple[int, int]] = {}
         self.gaps = 0
+        self.rewinds = 0
 
     def reset(self) -> None:
         """Forget every partition (after a rebalance the consumer starts again from committed offsets)."""
         self._next.clear()
+        self._first.clear()
+        self._floor.clear()
         self._seeking.clear()
         self._accepting.clear()
         self._accepted.clear()
@@ -66,10 +82,24 @@ class OffsetGuard:
         return self._accepted.pop(partition, None)
 
     def begin(self, partition: Hashable, committed: int | None) -> None:
-        """Expect ``partition`` to start at its committed offset (so a skip of its first records is seen too);
-        ignored once the partition has delivered a record, or without a committed offset."""
-        if committed is not None and committed >= 0:
-            self._next.setdefault(partition, committed)
+        """Expect ``partition`` to start at its committed offset (so a skip of its first records is seen too),
+        or lower where :meth:`missed` said so; ignored once the partition has started."""
+        if partition in self._next:
+            return
+        starts = [o for o in (committed, self._floor.pop(partition, None)) if o is not None and o >= 0]
+        if starts:
+            self._next[partition] = self._first[partition] = min(starts)
+
+    def missed(self, partition: Hashable, first: int) -> None:
+        """The consumer skipped offsets from ``first`` on (faust's gap report). Where that is below the first
+        offset the guard has seen, expect ``first - 1`` next (after a seek faust counts the seek target as
+        read, so its gap starts one after it): the next record beyond is then a ``SEEK`` back to there.
+        Offsets the guard has seen are processed or will be sought as usual."""
+        start = max(first - 1, 0)
+        if partition not in self._next:
+            self._floor[partition] = min(start, self._floor.get(partition, start))
+        elif start < self._first[partition]:
+            self._next[partition] = self._first[partition] = start
 
     def started(self, partition: Hashable) -> bool:
         """True once the partition has an expected offset (from :meth:`begin` or a first record)."""
@@ -88,8 +118,15 @@ class OffsetGuard:
         expected = self._next.get(partition)
         if expected is None or offset == expected:
             self._next[partition] = offset + 1
+            self._first.setdefault(partition, offset)
             self._seeking.discard(partition)
             return Verdict.PROCESS
+        if offset < self._first[partition]:
+            self._next[partition] = offset + 1
+            self._first[partition] = offset
+            self._seeking.discard(partition)
+            self.rewinds += 1
+            return Verdict.REWIND
         if offset < expected:
             return Verdict.REPEAT
         if partition in self._accepting:

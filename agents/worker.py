@@ -54,6 +54,7 @@ class Worker:
     registry: CollectorRegistry
     engines: EngineSet
     counters: dict[str, int] = field(default_factory=dict)
+    driver: Driver | None = None
 
 
 def build_worker(settings: HubSettings, options: WorkerOptions | None = None) -> Worker:
@@ -93,8 +94,9 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     tables = {name: table(name) for name in TABLES}
     masterdata = load_masterdata(settings.masterdata_dir)
     pipe = build_pipeline(settings, masterdata, metrics, tables, app_id=options.app_id)
-    worker = Worker(app, settings, options, metrics, registry, pipe.engines, pipe.counters.values)
     driver = Driver(app, sinks, tables, pipe.counters)
+    app.gap_listener = driver.gap_refused
+    worker = Worker(app, settings, options, metrics, registry, pipe.engines, pipe.counters.values, driver)
 
     def reset(sender: Any, /, *args: Any, **kwargs: Any) -> None:
         pipe.invalidate()

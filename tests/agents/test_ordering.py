@@ -80,6 +80,98 @@ def test_partitions_are_independent_and_reset_forgets_them() -> None:
     assert guard.check(P, 3) is Verdict.PROCESS
 
 
+def test_a_consumer_sought_below_the_guards_start_is_processed_again_not_skipped() -> None:
+    """faust's seek to the committed offsets after table recovery can go below where the guard started
+    (the restarted-worker stall): those records were never processed here, so they are not repeats."""
+    guard = OffsetGuard()
+    guard.begin(P, 229)
+    assert guard.check(P, 229) is Verdict.PROCESS
+    assert guard.check(P, 230) is Verdict.PROCESS
+    assert guard.check(P, 166) is Verdict.REWIND
+    assert [guard.check(P, o) for o in range(167, 232)] == [Verdict.PROCESS] * 65
+    assert guard.check(P, 200) is Verdict.REPEAT  # seen since the rewind
+    assert guard.rewinds == 1
+
+
+def test_a_gap_faust_reported_below_the_guards_start_is_sought_back_to() -> None:
+    """The stall, as recorded: faust read partition 0 from 166 and jumped to 268 (its gap 166-267, not
+    acked, so its commit waits for 166); the guard had started at 229 and sought back only to 229."""
+    guard = OffsetGuard()
+    guard.missed(P, 166)  # reported by the fetch loop before 268 reaches the agent
+    guard.begin(P, 229)
+    assert guard.check(P, 268) is Verdict.SEEK
+    assert guard.expected(P) == 165  # faust counts its seek target as read: one before its gap
+    assert [guard.check(P, o) for o in range(165, 270)] == [Verdict.PROCESS] * 105
+
+
+def test_a_reported_gap_after_the_start_lowers_the_guard_only_below_what_it_has_seen() -> None:
+    guard = OffsetGuard()
+    guard.begin(P, 229)
+    guard.check(P, 229)
+    guard.missed(P, 231)  # above the guard's first offset: the usual seek handles it
+    assert guard.expected(P) == 230
+    guard.missed(P, 170)
+    assert guard.expected(P) == 169
+    assert guard.check(P, 268) is Verdict.SEEK
+    assert guard.expected(P) == 169
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=60),
+    base=st.integers(min_value=1, max_value=20),  # faust checks neither gaps nor its base at offset 0
+    ahead=st.integers(min_value=0, max_value=15),
+    faults=st.lists(st.tuples(st.integers(0, 59), st.integers(1, 8), st.integers(0, 5)), max_size=6),
+)
+def test_faust_commits_every_record_from_its_base_whatever_offset_the_guard_started_at(
+    n: int, base: int, ahead: int, faults: list[tuple[int, int, int]]
+) -> None:
+    """A model of faust's fetch loop (read offset, gap reports when it jumps, records fetched before a seek
+    delivered stale, the re-fetched ones then dropped until the agent seeks again) starting at its commit
+    base, while the guard starts ``ahead`` of it (the committed offset it read was later than faust's).
+    faust commits only when every offset after its base was acked (gaps are refused; it counts the base
+    itself as read, as it does a seek target), so every one of them must reach the agent, be processed, and
+    be acked."""
+    n += base
+    guard = OffsetGuard()
+    skips = {at: (length, buffered) for at, length, buffered in faults if at >= base}
+    position, read, processed, acked, stale = base, base, [], set(), []
+    for _ in range(20 * n + 100):
+        if stale:
+            offset = stale.pop(0)
+        elif position < n:
+            if position in skips and position + skips[position][0] < n:
+                length, _ = skips.pop(position)
+                position += length
+                continue
+            offset, position = position, position + 1
+        else:
+            break
+        if offset < read:  # faust drops a record below its read offset (stale ones moved it on) ...
+            if guard.is_seeking(P) and not stale:  # ... so the agent's re-seek timer seeks again
+                position = read = guard.expected(P) or 0
+            continue
+        if offset - read > 1 and read:
+            guard.missed(P, read + 1)
+        read = offset
+        if not guard.started(P):
+            guard.begin(P, min(base + ahead, n - 1))
+        verdict = guard.check(P, offset)
+        if verdict in (Verdict.PROCESS, Verdict.REWIND):
+            processed.append(offset)
+            acked.add(offset)
+        elif verdict is Verdict.REPEAT:
+            acked.add(offset)
+        elif verdict is Verdict.SEEK:
+            expected = guard.expected(P)
+            assert expected is not None
+            buffered = skips.get(offset, (0, 2))[1]
+            stale = list(range(position, min(n, position + buffered)))
+            position = read = expected
+    assert set(range(base + 1, n)) <= acked, "faust's commit would wait for ever"
+    assert set(processed) >= set(range(base + 1, n))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     n=st.integers(min_value=1, max_value=60),
