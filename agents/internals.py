@@ -20,6 +20,9 @@ offset_to)``, called by the fetch loop
 ``App._leader_assignor._leader_topic_name``   :mod:`agents.startup` creates that topic before the start
 ``stores.rocksdb.Store.offset_key``/          :mod:`agents.local_state` reads each table partition's
 ``partition_path``                            applied changelog offset
+``Store.rocksdb_options.open`` (rocksdict),   :mod:`agents.bulk_restore` opens and fills the databases
+raw keys/values as in                         faust opens, as faust's own recovery writes them
+``apply_changelog_batch``
 ``Producer.send``/``flush`` (the aiokafka    :class:`agents.delivery.DeliveryLedger` wraps them
 driver), ``stream_publish_on_commit`` off
 ``Consumer`` commits: ``producer.flush()``,   the commit order written down in :class:`agents.app.HubApp`
@@ -96,6 +99,9 @@ def class_problems() -> list[str]:
         None if hasattr(TableManager, "recovery") else "TableManager.recovery is gone",
         None if isinstance(getattr(RocksStore, "offset_key", None), bytes) else "Store.offset_key is gone",
         _method(RocksStore, "partition_path"),
+        _calls(RocksStore.apply_changelog_batch, "].put(msg.key, msg.value)", "bulk fill writes so"),
+        _calls(RocksStore.apply_changelog_batch, "self.set_persisted_offset(tp, offset)", "bulk fill"),
+        _calls(RocksStore.set_persisted_offset, "str(offset).encode()", "bulk fill writes the offset so"),
     ]
     return [problem for problem in checks if problem is not None]
 
@@ -108,6 +114,13 @@ def app_problems(app: faust.App) -> list[str]:
     recovery = getattr(app.tables, "recovery", None)
     if not hasattr(recovery, "completed"):
         problems.append("app.tables.recovery.completed is gone")
+    for table in app.tables.values():
+        store = table.data
+        if not getattr(store, "use_rocksdict", False) or not callable(
+            getattr(getattr(store, "rocksdb_options", None), "open", None)
+        ):
+            problems.append(f"table {table.name}: its store is not rocksdict with rocksdb_options.open")
+            break
     assignor = getattr(app, "_leader_assignor", None)
     if not isinstance(getattr(assignor, "_leader_topic_name", None), str):
         problems.append("app._leader_assignor._leader_topic_name is gone")
@@ -128,6 +141,16 @@ def leader_topic(app: faust.App) -> str:
     assignor: Any = app._leader_assignor
     name: str = assignor._leader_topic_name
     return name
+
+
+def rocksdb_opener(app: faust.App) -> tuple[Callable[[Any], Any], Callable[[], Any]]:
+    """faust's way of opening a table partition's database (its options: faust opens it again the same way)
+    and a new raw-mode write batch (checked by :func:`check_faust_internals`)."""
+    import rocksdict
+
+    store: Any = next(iter(app.tables.values())).data
+    options = store.rocksdb_options
+    return options.open, lambda: rocksdict.WriteBatch(raw_mode=True)
 
 
 def committed_offsets(consumer: Any) -> Any:

@@ -14,6 +14,8 @@
 3. The app is built, and every faust internal the hub reaches into is checked (:mod:`agents.internals`).
 4. faust's names for the changelogs and the leader topic are the names created in step 2.
 5. Local table state that does not belong to this broker is wiped (:mod:`agents.local_state`).
+6. Table partitions far behind their changelog (a lost disk, a new machine) are filled from it in bulk
+   (:mod:`agents.bulk_restore`), so faust's slow per-record recovery has only the rest to do.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.app import WorkerOptions
-from agents.internals import check_faust_internals, leader_topic
+from agents.bulk_restore import bulk_restore
+from agents.internals import check_faust_internals, leader_topic, rocksdb_opener
 from agents.local_state import reconcile
 from agents.worker import Worker, build_worker
 from hub.errors import HubError
@@ -78,7 +81,7 @@ def table_stores(worker: Worker) -> dict[tuple[str, int], Path]:
 
 
 def prepare_worker(settings: HubSettings, options: WorkerOptions) -> Worker:
-    """Steps 0-5 of the module docstring; the built worker, ready for faust to start.
+    """Steps 0-6 of the module docstring; the built worker, ready for faust to start.
 
     Raises :class:`WorkerStartError` with a one-line reason.
     """
@@ -95,7 +98,18 @@ def prepare_worker(settings: HubSettings, options: WorkerOptions) -> Worker:
             raise WorkerStartError("faust names its topics differently: " + "; ".join(problems))
         tabledir = Path(worker.app.conf.tabledir)
         offset_key: bytes = next(iter(worker.app.tables.values())).data.offset_key
-        reconcile(settings, tabledir, table_stores(worker), offset_key)
+        stores = table_stores(worker)
+        reconcile(settings, tabledir, stores, offset_key)
+        if options.bulk_restore_min_records is not None:
+            open_db, new_batch = rocksdb_opener(worker.app)
+            bulk_restore(
+                settings,
+                stores,
+                offset_key=offset_key,
+                open_db=open_db,
+                new_batch=new_batch,
+                min_records=options.bulk_restore_min_records,
+            )
     except HubError as exc:
         raise WorkerStartError(one_line(f"worker cannot start: {exc}")) from exc
     return worker

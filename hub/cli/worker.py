@@ -25,7 +25,17 @@ from hub.settings import load_settings
     "(env HUB_WORKER_APP_ID, e.g. for a second demo on the same broker).",
 )
 @click.option("--port", type=int, default=None, help="Web port (default HUB_WEB__WORKER_PORT, 6066).")
-def worker(clock: str, tick_interval: float, app_id: str, port: int | None) -> None:
+@click.option(
+    "--bulk-restore-min-records",
+    type=click.IntRange(min=0),
+    default=20_000,
+    show_default=True,
+    help="Before faust starts, fill table partitions at least this many records behind their changelog "
+    "straight from it (much faster than faust's recovery); 0 turns it off.",
+)
+def worker(
+    clock: str, tick_interval: float, app_id: str, port: int | None, bulk_restore_min_records: int
+) -> None:
     """Run the stream worker until Ctrl-C or SIGTERM."""
     from agents.app import WorkerOptions
     from agents.run import run_worker
@@ -35,4 +45,10 @@ def worker(clock: str, tick_interval: float, app_id: str, port: int | None) -> N
     if port is not None:
         settings.web.worker_port = port
     configure_logging(settings.log_format, settings.log_level)
-    run_worker(settings, WorkerOptions(live=clock == "wall", tick_interval_s=tick_interval, app_id=app_id))
+    options = WorkerOptions(
+        live=clock == "wall",
+        tick_interval_s=tick_interval,
+        app_id=app_id,
+        bulk_restore_min_records=bulk_restore_min_records or None,
+    )
+    run_worker(settings, options)

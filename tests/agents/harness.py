@@ -99,6 +99,7 @@ class WorkerProcess:
         port: int | None = None,
         data_dir: Path | None = None,
         clock: str = "event",
+        bulk_restore_min_records: int | None = None,
     ) -> None:
         # app ids (consumer group, table changelogs) are unique to this test's topics: a rerun against the
         # same broker must not restore an earlier run's tables
@@ -123,6 +124,11 @@ class WorkerProcess:
                 clock,
                 "--tick-interval",
                 "1",
+                *(
+                    ()
+                    if bulk_restore_min_records is None
+                    else ("--bulk-restore-min-records", str(bulk_restore_min_records))
+                ),
             ],
             env=env,
             stdout=self._out,

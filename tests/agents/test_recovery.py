@@ -188,3 +188,39 @@ def test_second_worker_joining_keeps_outputs_correct(
             second.stop()
     problems = _differences("avvik", ref_avvik, avvik) + _differences("state", ref_states, states)
     assert not problems, "\n".join(problems)
+
+
+def test_a_worker_on_an_empty_disk_fills_its_tables_in_bulk_and_gives_the_same_outputs(
+    infra: HubSettings, tmp_path: Path, reference: tuple[dict[str, object], dict[str, object]]
+) -> None:
+    """A worker is lost with its disk halfway; a new one starts on an empty data dir, fills its tables
+    straight from the changelogs (``agents.bulk_restore``; any partition behind counts here), then gets the
+    rest of the input: the outputs equal an uninterrupted run's."""
+    ref_avvik, ref_states = reference
+    settings = private_settings(infra, tmp_path)
+    events = _events()
+    half = len(events) // 2
+    produce_events(settings, events[:half])
+    lost = WorkerProcess(settings, "lost-disk", tmp_path / "worker1.log", data_dir=tmp_path / "d1")
+    try:
+        lost.wait_ready()
+        wait_caught_up(settings, lost.app_id, [settings.topics.events])
+    finally:
+        lost.stop()
+    fresh = WorkerProcess(
+        settings, "lost-disk", tmp_path / "worker2.log", data_dir=tmp_path / "d2", bulk_restore_min_records=1
+    )
+    try:
+        fresh.wait_ready(timeout=120)
+        produce_events(settings, events[half:])
+        for partition, event in watermark_events(settings.topics.partitions):
+            produce_events(settings, [event], partition=partition)
+        avvik, states = _outputs(settings, fresh)
+    finally:
+        fresh.stop()
+    log = (tmp_path / "worker2.log").read_text()
+    filled = [line for line in log.splitlines() if "worker.bulk_restored" in line]
+    assert filled, f"the fresh worker did not fill its tables in bulk; log: {tmp_path / 'worker2.log'}"
+    assert "records=0" not in filled[0]
+    problems = _differences("avvik", ref_avvik, avvik) + _differences("state", ref_states, states)
+    assert not problems, "\n".join(problems)
