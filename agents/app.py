@@ -34,7 +34,7 @@ class WorkerOptions:
     progress_interval_s: float = 30.0
     """How often the worker logs ``worker.progress`` (each agent's step, unsent messages, counters)."""
     app_id: str = "samhandling-hub"
-    bulk_restore_min_records: int | None = 20_000
+    bulk_restore_min_records: int | None = 5_000
     """Table partitions at least this far behind their changelog are filled before faust starts
     (:mod:`agents.bulk_restore`); None leaves every partition to faust's recovery."""
     extra: dict[str, Any] = field(default_factory=dict)

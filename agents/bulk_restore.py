@@ -35,7 +35,7 @@ from hub.settings import HubSettings
 
 log = structlog.get_logger(__name__)
 
-MIN_RECORDS = 20_000
+MIN_RECORDS = 5_000
 """A partition fewer records behind its changelog end than this is left to faust's own recovery (the
 default of ``WorkerOptions.bulk_restore_min_records``)."""
 BATCH = 10_000

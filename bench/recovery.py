@@ -15,6 +15,9 @@ directory restores the table from its changelog. Seconds from process start unti
    (``/pathway/<pseudonym>`` of sampled clones answers their state) and, optionally (``--first-events``), the
    seconds until one new event on every partition is committed: the first event of a partition makes the
    worker rebuild its engines from a scan of the local table and re-emit the restored patients' outputs.
+   With ``--compare`` (the default) the same changelog is first restored by a worker with the bulk fill off
+   (``--bulk-restore-min-records 0``: faust's own recovery, the baseline), then by one with it
+   (:mod:`agents.bulk_restore`), each on its own empty data dir; the ratio is printed.
 Peak RSS of the worker from ``/proc/<pid>/status`` (VmHWM). Prints a last line ``RESULT bench=recovery ...``
 per N. Uses the broker in HUB_KAFKA__BOOTSTRAP_SERVERS (default 127.0.0.1:9092); deletes its topics and data
 dir afterwards unless ``--keep``.
@@ -218,12 +221,14 @@ class Measured:
     first_s: float | None = None
     peak_rss_mb: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    faust: Measured | None = None
+    """The same restore by faust's recovery alone (``--compare``)."""
 
 
 class FreshWorker:
     """A ``hub worker --clock event`` on an empty data dir, with a static dev token for ``/pathway``."""
 
-    def __init__(self, settings: HubSettings, app_id: str) -> None:
+    def __init__(self, settings: HubSettings, app_id: str, *, bulk: bool = True) -> None:
         self.settings = settings
         self.app_id = app_id
         self.port = settings.web.worker_port
@@ -234,7 +239,11 @@ class FreshWorker:
         self._log = self.log_path.open("ab")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "worker", "--clock", "event", "--app-id", app_id],
+            [
+                sys.executable,
+                *("-m", "hub.cli", "worker", "--clock", "event", "--app-id", app_id),
+                *(() if bulk else ("--bulk-restore-min-records", "0")),
+            ],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -306,21 +315,31 @@ class FreshWorker:
 
 
 def restore(
-    target: HubSettings, app_id: str, sampled: list[str], run: Measured, args: argparse.Namespace
+    target: HubSettings,
+    app_id: str,
+    sampled: list[str],
+    run: Measured,
+    args: argparse.Namespace,
+    *,
+    bulk: bool = True,
 ) -> None:
-    """Start a fresh worker, time it to ready, check the restore, time the first events."""
-    worker = FreshWorker(target, app_id)
+    """Start a fresh worker, time it to ready, check the restore, time the first events (with ``bulk``:
+    the worker fills its tables from the changelogs before faust starts; without: faust's recovery only,
+    and no first events, so the changelog stays as it was for the run after)."""
+    target.data_dir.mkdir(parents=True, exist_ok=True)
+    worker = FreshWorker(target, app_id, bulk=bulk)
+    label = "ready" if bulk else "faust"
     try:
         run.ready_s = worker.wait_ready(args.timeout)
         print(
-            f"ready     /readyz 200 after {run.ready_s:.1f} s from process start "
+            f"{label:<9} /readyz 200 after {run.ready_s:.1f} s from process start "
             f"({run.n / run.ready_s:.0f} restored records/s); peak RSS {worker.peak_rss_mb():.0f} MiB"
         )
         found = worker.restored(sampled)
         print(f"check     {found}/{len(sampled)} sampled clones answered by /pathway after recovery")
         if found != len(sampled):
             raise SystemExit(f"the table was not restored (see {worker.log_path})")
-        if args.first_events:
+        if args.first_events and bulk:
             events = first_events(target, load_masterdata(target.masterdata_dir), args.seed)
             sent = time.perf_counter()
             load_events(target, events)
@@ -353,11 +372,16 @@ def run_one(base: HubSettings, n: int, args: argparse.Namespace, masterdata: Mas
         f"written in {time.perf_counter() - t0:.1f} s"
     )
     run = Measured(n, nbytes)
+    base_dir = target.data_dir
     try:
-        restore(target, app_id, sampled, run, args)
+        if args.compare:
+            run.faust = Measured(n, nbytes)
+            faust_only = target.model_copy(update={"data_dir": base_dir / "faust-only"})
+            restore(faust_only, app_id, sampled, run.faust, args, bulk=False)
+        restore(target.model_copy(update={"data_dir": base_dir / "bulk"}), app_id, sampled, run, args)
     finally:
         if not args.keep:
-            cleanup(target, app_id, topic)
+            cleanup(target.model_copy(update={"data_dir": base_dir}), app_id, topic)
     return run
 
 
@@ -373,6 +397,14 @@ def report(run: Measured, partitions: int) -> None:
     if (again := run.phases.get("reemitted")) is not None:
         print(f"log       outputs re-emitted for {again:.0f} restored patients (of {run.n})")
         extra += f" reemitted={again:.0f}"
+    if (bulk_s := run.phases.get("bulk_s")) is not None:
+        print(f"log       bulk fill of the tables before faust started: {bulk_s:.1f} s")
+        extra += f" bulk_fill_s={bulk_s:.1f}"
+    if run.faust is not None:
+        ratio = run.faust.ready_s / run.ready_s
+        alone = run.faust.ready_s
+        print(f"compare   faust's recovery alone {alone:.1f} s; with the bulk fill {ratio:.1f}x as fast")
+        extra += f" faust_only_s={run.faust.ready_s:.1f} speedup={ratio:.2f}"
     print(
         f"RESULT bench=recovery n={run.n} seconds={run.ready_s:.1f} records_per_s={run.n / run.ready_s:.0f} "
         f"changelog_mb={run.changelog_bytes / 1e6:.1f} partitions={partitions} "
@@ -386,6 +418,7 @@ def log_phases(log: Path) -> dict[str, float]:
     stamps: dict[str, datetime] = {}
     reemitted = 0
     seen = False
+    bulk_seconds: list[float] = []
     for raw in log.read_text(errors="replace").splitlines():
         line = raw.replace("\x1b[?25h", "").replace("\x1b[?25l", "")
         for marker, name in (
@@ -394,6 +427,11 @@ def log_phases(log: Path) -> dict[str, float]:
         ):
             if marker in line and name not in stamps:
                 stamps[name] = datetime.fromisoformat(line.split()[0])
+        if "worker.bulk_restored" in line:
+            phases_bulk = [w for w in line.split() if w.startswith("seconds=")]
+            if phases_bulk:
+                stamps_bulk = float(phases_bulk[0].split("=")[1])
+                bulk_seconds.append(stamps_bulk)
         if "outputs re-emitted after restore" in line:
             seen = True
             reemitted += sum(int(w.split("=")[1]) for w in line.split() if w.startswith("patients="))
@@ -402,6 +440,8 @@ def log_phases(log: Path) -> dict[str, float]:
         phases["restore_s"] = (stamps["done"] - stamps["start"]).total_seconds()
     if seen:
         phases["reemitted"] = float(reemitted)
+    if bulk_seconds:
+        phases["bulk_s"] = bulk_seconds[0]
     return phases
 
 
@@ -438,6 +478,12 @@ def main() -> None:
         help="also time one new event per partition after ready",
     )
     parser.add_argument("--keep", action="store_true", help="keep the topics and the data dir")
+    parser.add_argument(
+        "--compare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first restore with faust's recovery alone (the baseline), then with the bulk fill",
+    )
     args = parser.parse_args()
     sizes = [int(p.replace("_", "")) for p in args.patients.split(",") if p.strip()]
 

@@ -28,7 +28,7 @@ from hub.settings import load_settings
 @click.option(
     "--bulk-restore-min-records",
     type=click.IntRange(min=0),
-    default=20_000,
+    default=5_000,
     show_default=True,
     help="Before faust starts, fill table partitions at least this many records behind their changelog "
     "straight from it (much faster than faust's recovery); 0 turns it off.",
