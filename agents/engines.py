@@ -4,15 +4,19 @@ Table values are ``{"p": partition, "s": PathwayState.to_dict()}`` as JSON bytes
 the deadline heaps can be rebuilt per partition after a restart or rebalance by one scan of the local table,
 whatever partitioner the producers used. ``"w"`` (when present) lists the bed segments the patient withdrew
 from a unit, ``[segment id, unit id]``, most recent last: the state no longer has them, and a restarted
-worker sends those withdrawals again (:func:`agents.bed_sync.restored_records`). No faust import here.
+worker sends those withdrawals again (:func:`agents.bed_sync.restored_records`). ``"i"`` (when present) is
+``[input, offset]``: the input record of the value's partition being processed when it was written
+(:data:`EVENTS_INPUT` or :data:`TICKS_INPUT`), so a rebuild re-emits only the patients changed at or after
+the group's committed offsets (:meth:`EngineSet.take_restored`). No faust import here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import orjson
+import structlog
 
 from agents.bed_sync import Withdrawal
 from hub.domain import Engine, EngineConfig, PathwayState, RuleBook
@@ -31,16 +35,48 @@ class KeyValueTable(Protocol):
     def items(self) -> Iterable[tuple[bytes, bytes]]: ...
 
 
+log = structlog.get_logger(__name__)
+
 KEEP_WITHDRAWALS = 50
 """Withdrawals remembered per patient (only those after the last commit are ever needed again)."""
 
+EVENTS_INPUT = 0
+"""Input code of the canonical events topic in a value's position."""
+TICKS_INPUT = 1
+"""Input code of the ticks topic (co-partitioned with the events topic)."""
 
-def encode_state(partition: int, state: PathwayState, withdrawals: Sequence[Withdrawal] = ()) -> bytes:
-    """Table value of a state (and the patient's remembered bed withdrawals)."""
+Position = tuple[int, int]
+"""(input code, offset) of the input record of a value's partition that was being processed."""
+
+Committed = Callable[[Sequence[int]], Mapping[tuple[int, int], int]]
+"""Partitions → the consumer group's committed offset per (input code, partition); a missing entry: none."""
+
+
+def encode_state(
+    partition: int,
+    state: PathwayState,
+    withdrawals: Sequence[Withdrawal] = (),
+    position: Position | None = None,
+) -> bytes:
+    """Table value of a state (and the patient's remembered bed withdrawals, and the input position)."""
     value: dict[str, object] = {"p": partition, "s": state.to_dict()}
     if withdrawals:
         value["w"] = [list(w) for w in withdrawals]
+    if position is not None:
+        value["i"] = list(position)
     return orjson.dumps(value)
+
+
+def needs_re_emit(
+    partition: int, position: Position | None, committed: Mapping[tuple[int, int], int]
+) -> bool:
+    """Whether a restored value's outputs may be missing: written while processing a record at or after the
+    group's committed offset (a commit comes only after every output before it was confirmed), or not known
+    to be before it (no position, no committed offset)."""
+    if position is None:
+        return True
+    done = committed.get((position[0], partition))
+    return done is None or position[1] >= done
 
 
 def decode_state(value: bytes) -> tuple[int, PathwayState]:
@@ -51,7 +87,11 @@ def decode_state(value: bytes) -> tuple[int, PathwayState]:
 
 def decode_withdrawals(value: bytes) -> list[Withdrawal]:
     """The remembered bed withdrawals of a table value."""
-    return [(str(sid), str(unit)) for sid, unit in orjson.loads(value).get("w", [])]
+    return _withdrawals(orjson.loads(value))
+
+
+def _withdrawals(data: Mapping[str, Any]) -> list[Withdrawal]:
+    return [(str(sid), str(unit)) for sid, unit in data.get("w", [])]
 
 
 class TableStore:
@@ -67,7 +107,10 @@ class TableStore:
         self.defer_writes = False
         """When set (the pathway stage), a changed state is written once, by :meth:`flush` at the end of the
         batch, instead of at each of its (usually two) changes per event."""
-        self._dirty: dict[str, PathwayState] = {}
+        self._dirty: dict[str, tuple[PathwayState, Position | None]] = {}
+        self.position: Position | None = None
+        """The input record being processed (set by the processor); written with each value it changes (a
+        deferred write with the position of the value's last change, so batching changes nothing)."""
 
     def get(self, pseudonym: str) -> PathwayState | None:
         """The state of a patient, or None."""
@@ -116,26 +159,26 @@ class TableStore:
 
     def flush(self) -> None:
         """Write every state changed since the last flush (as it is now)."""
-        for state in self._dirty.values():
-            self._write(state)
+        for state, position in self._dirty.values():
+            self._write(state, position)
         self._dirty.clear()
 
     def _changed(self, state: PathwayState) -> None:
         if self.defer_writes:
-            self._dirty[state.pseudonym] = state
+            self._dirty[state.pseudonym] = (state, self.position)
         else:
-            self._write(state)
+            self._write(state, self.position)
 
-    def _write(self, state: PathwayState) -> None:
+    def _write(self, state: PathwayState, position: Position | None) -> None:
         withdrawals = self._withdrawals.get(state.pseudonym, ())
-        self.table[state.pseudonym.encode()] = encode_state(self.partition, state, withdrawals)
+        self.table[state.pseudonym.encode()] = encode_state(self.partition, state, withdrawals, position)
 
     def _remember(self, state: PathwayState, withdrawals: list[Withdrawal]) -> None:
         if len(self._cache) >= self._cache_size:
             evicted = next(iter(self._cache))
             pending = self._dirty.pop(evicted, None)
             if pending is not None:  # written before it leaves the cache, or the table would miss it
-                self._write(pending)
+                self._write(*pending)
             self._cache.pop(evicted)
             self._withdrawals.pop(evicted, None)
         self._cache[state.pseudonym] = state
@@ -157,9 +200,13 @@ class EngineSet:
         self._restored: dict[int, list[str]] = {}
         self.defer_writes = False
         """Stores write changed states at :meth:`flush` (see :attr:`TableStore.defer_writes`)."""
+        self.committed: Committed | None = None
+        """The group's committed offsets, asked once per rebuild (the worker's is the broker's); None: every
+        restored patient is re-emitted."""
 
     def take_restored(self, partition: int) -> list[str]:
-        """Pseudonyms the last rebuild loaded into ``partition``'s engine; given out once (to re-emit)."""
+        """Pseudonyms the last rebuild loaded into ``partition``'s engine whose outputs may be missing (see
+        :func:`needs_re_emit`); given out once (to re-emit)."""
         return self._restored.pop(partition, [])
 
     def invalidate(self) -> None:
@@ -188,10 +235,13 @@ class EngineSet:
 
     def _rebuild(self, wanted: int) -> None:
         fresh: dict[int, Engine] = {}
+        loaded: list[tuple[int, str, Position | None]] = []
         for _key, value in self.table.items():
-            partition, state = decode_state(value)
+            data: dict[str, Any] = orjson.loads(value)
+            partition = int(data["p"])
             if partition in self._engines:
                 continue
+            state = PathwayState.from_dict(data["s"])
             engine = fresh.get(partition)
             if engine is None:
                 engine = fresh[partition] = self._new(partition)
@@ -201,10 +251,27 @@ class EngineSet:
             store.loading = True
             try:
                 engine.register(state)
-                store.load(state, decode_withdrawals(value))  # cached for the hot path; not written back
+                store.load(state, _withdrawals(data))  # cached for the hot path; not written back
             finally:
                 store.loading = False
-            self._restored.setdefault(partition, []).append(state.pseudonym)
+            where = data.get("i")
+            loaded.append((partition, state.pseudonym, (int(where[0]), int(where[1])) if where else None))
+        committed = self.committed(sorted(fresh)) if self.committed is not None and loaded else {}
+        again = 0
+        for partition, pseudonym, position in loaded:
+            if needs_re_emit(partition, position, committed):
+                self._restored.setdefault(partition, []).append(pseudonym)
+                again += 1
+        if loaded:
+            log.info(
+                "engines rebuilt",
+                partitions=sorted(fresh),
+                patients=len(loaded),
+                to_re_emit=again,
+                committed={
+                    f"{code}/{partition}": offset for (code, partition), offset in sorted(committed.items())
+                },
+            )
         fresh.setdefault(wanted, self._new(wanted))
         self._engines.update(fresh)
 

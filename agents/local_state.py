@@ -141,6 +141,21 @@ def end_offsets(
     return ends
 
 
+def group_committed(
+    settings: HubSettings, group: str, partitions: list[TopicPartitionKey], timeout: float = 10.0
+) -> dict[TopicPartitionKey, int]:
+    """The offsets consumer group ``group`` has committed for ``partitions``, as the broker holds them
+    (a partition without a commit is absent). Raises :class:`InfraError` when the broker does not answer."""
+    consumer = Consumer({**settings.kafka.confluent_config(), "group.id": group, "enable.auto.commit": False})
+    try:
+        found = consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=timeout)
+    except KafkaException as exc:
+        raise InfraError(f"cannot read the committed offsets of group {group}: {exc}") from exc
+    finally:
+        consumer.close()
+    return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
+
+
 def reconcile(
     settings: HubSettings,
     tabledir: Path,

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from agents.bed_sync import BedSegmentRecord, capacity_record, restored_records, segment_records
 from agents.beds import BedsProcessor
 from agents.convert import avvik_record, pathway_record
-from agents.engines import EngineSet, KeyValueTable
+from agents.engines import EVENTS_INPUT, TICKS_INPUT, EngineSet, KeyValueTable
 from agents.normaliser import Normaliser
 from agents.observe import PipelineObserver
 from agents.registry_wait import registry_unreachable
@@ -416,6 +416,11 @@ class PathwayProcessor:
                 box.add(self.ctx.dead.of_event(data, str(exc)))
                 return
         engine = self.engines.engine(partition)
+        # the values this record changes say so: a rebuild re-emits only patients changed since the commit
+        self.engines.store(partition).position = (
+            TICKS_INPUT if tick is not None else EVENTS_INPUT,
+            record.offset,
+        )
         restored = self.engines.take_restored(partition)
         if restored:  # after a restart the table may be ahead of the outputs: re-emit them (idempotent)
             store = self.engines.store(partition)

@@ -19,6 +19,7 @@ partition's engine to the partition's event-time watermark.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -31,9 +32,11 @@ from prometheus_client import CollectorRegistry
 
 from agents.app import WorkerOptions, make_faust_app, new_metrics
 from agents.driver import Driver
-from agents.engines import EngineSet, KeyValueTable, decode_state
+from agents.engines import EVENTS_INPUT, TICKS_INPUT, Committed, EngineSet, KeyValueTable, decode_state
+from agents.local_state import group_committed
 from agents.pipeline import TABLES, build_pipeline, pipeline_topics
 from agents.web import is_ready, register_views
+from hub.errors import InfraError
 from hub.events.internal import Tick
 from hub.masterdata import load_masterdata
 from hub.observability.metrics import HubMetrics
@@ -94,6 +97,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     tables = {name: table(name) for name in TABLES}
     masterdata = load_masterdata(settings.masterdata_dir)
     pipe = build_pipeline(settings, masterdata, metrics, tables, app_id=options.app_id)
+    pipe.engines.committed = _committed_offsets(settings, options.app_id, names.events, names.ticks)
     driver = Driver(app, sinks, tables, pipe.counters)
     app.gap_listener = driver.gap_refused
     worker = Worker(app, settings, options, metrics, registry, pipe.engines, pipe.counters.values, driver)
@@ -153,3 +157,21 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     register_views(app, settings, registry, read_pathway, metrics.set_worker_ready)
     _ = (normalise, pathway, beds_agent, rejections, progress, is_ready)
     return worker
+
+
+def _committed_offsets(settings: HubSettings, group: str, events: str, ticks: str) -> Committed:
+    """The group's committed offsets of the pathway agent's inputs, from the broker (a rebuild asks once; it
+    blocks the loop as briefly as the table scan it follows). If the broker does not answer, none: every
+    restored patient is re-emitted, as safe as before."""
+    codes = {events: EVENTS_INPUT, ticks: TICKS_INPUT}
+
+    def committed(partitions: Sequence[int]) -> dict[tuple[int, int], int]:
+        wanted = [(topic, p) for p in partitions for topic in codes]
+        try:
+            found = group_committed(settings, group, wanted)
+        except InfraError as exc:
+            log.warning("committed offsets unknown: every restored patient is re-emitted", error=str(exc))
+            return {}
+        return {(codes[topic], p): offset for (topic, p), offset in found.items()}
+
+    return committed

@@ -14,7 +14,10 @@ directory restores the table from its changelog. Seconds from process start unti
    (``agents.web``: 200 only once faust's table recovery completed). Then checks that the table was restored
    (``/pathway/<pseudonym>`` of sampled clones answers their state) and, optionally (``--first-events``), the
    seconds until one new event on every partition is committed: the first event of a partition makes the
-   worker rebuild its engines from a scan of the local table and re-emit the restored patients' outputs.
+   worker rebuild its engines from a scan of the local table and re-emit the outputs of the restored
+   patients changed at or after the group's committed offsets. With ``--lost-committed`` (the default) the
+   lost worker had committed everything its values came from (each names events offset 0, and offset 1 is
+   committed): none is re-emitted; ``--no-lost-committed``: values without positions, all re-emitted.
    With ``--compare`` (the default) the same changelog is first restored by a worker with the bulk fill off
    (``--bulk-restore-min-records 0``: faust's own recovery, the baseline), then by one with it
    (:mod:`agents.bulk_restore`), each on its own empty data dir; the ratio is printed.
@@ -43,7 +46,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka.partitioner import murmur2
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -134,9 +137,10 @@ def templates_of(states: list[PathwayState]) -> list[Template]:
 
 
 def fill_changelog(
-    settings: HubSettings, topic: str, templates: list[Template], n: int, seed: int
+    settings: HubSettings, topic: str, templates: list[Template], n: int, seed: int, *, positioned: bool
 ) -> tuple[int, list[str]]:
-    """Write ``n`` cloned states to ``topic``; return (key + value bytes, pseudonyms sampled to check)."""
+    """Write ``n`` cloned states to ``topic``; return (key + value bytes, pseudonyms sampled to check).
+    ``positioned``: each value says it was written at offset 0 of its events partition (``"i"``)."""
     partitions = settings.topics.partitions
     producer = Producer(
         {
@@ -162,6 +166,8 @@ def fill_changelog(
         key = name.encode()
         partition = partition_of(key, partitions)
         value = templates[i % len(templates)].value(partition, name)
+        if positioned:
+            value = value[:-1] + b',"i":[0,0]}'
         if i < 3:  # the clone decodes as the state it stands for
             assert decode_state(value)[0] == partition
             assert decode_state(value)[1].pseudonym == name
@@ -196,6 +202,21 @@ def fill_changelog(
     if wrong:
         raise SystemExit(f"murmur2 partitions differ from librdkafka's for {len(wrong)} keys")
     return total, sampled
+
+
+def commit_history(settings: HubSettings, app_id: str, masterdata: MasterData, seed: int) -> None:
+    """What the lost worker had processed and committed: one event per events partition, at offset 0 (the
+    offset each table value names), committed for the group."""
+    history = first_events(settings, masterdata, seed + 100)
+    load_events(settings, history)
+    consumer = Consumer(
+        {**settings.kafka.confluent_config(), "group.id": app_id, "enable.auto.commit": False}
+    )
+    try:
+        done = [TopicPartition(settings.topics.events, p, 1) for p in range(settings.topics.partitions)]
+        consumer.commit(offsets=done, asynchronous=False)
+    finally:
+        consumer.close()
 
 
 def first_events(settings: HubSettings, masterdata: MasterData, seed: int) -> list[Event]:
@@ -343,7 +364,8 @@ def restore(
             events = first_events(target, load_masterdata(target.masterdata_dir), args.seed)
             sent = time.perf_counter()
             load_events(target, events)
-            run.first_s = worker.wait_committed(len(events), args.timeout) - sent
+            already = target.topics.partitions if args.lost_committed else 0
+            run.first_s = worker.wait_committed(already + len(events), args.timeout) - sent
             print(
                 f"first     {len(events)} new events (one per partition) committed {run.first_s:.1f} s "
                 "after they were sent (engine rebuild from the table + re-emitted outputs)"
@@ -365,7 +387,9 @@ def run_one(base: HubSettings, n: int, args: argparse.Namespace, masterdata: Mas
     topic = changelog_name(app_id, "pathway")
     templates = templates_of(template_states(masterdata, args.seed, args.template_events))
     t0 = time.perf_counter()
-    nbytes, sampled = fill_changelog(target, topic, templates, n, args.seed)
+    nbytes, sampled = fill_changelog(target, topic, templates, n, args.seed, positioned=args.lost_committed)
+    if args.lost_committed:
+        commit_history(target, app_id, masterdata, args.seed)
     print(
         f"changelog {topic}: {n} patients ({len(templates)} template states), {nbytes / 1e6:.1f} MB "
         f"(key + value, {nbytes / max(n, 1):.0f} B/patient), {args.partitions} partitions, "
@@ -417,6 +441,7 @@ def log_phases(log: Path) -> dict[str, float]:
     whose outputs the worker re-emitted after the restore (``reemitted``)."""
     stamps: dict[str, datetime] = {}
     reemitted = 0
+    rebuilt = 0
     seen = False
     bulk_seconds: list[float] = []
     for raw in log.read_text(errors="replace").splitlines():
@@ -432,6 +457,10 @@ def log_phases(log: Path) -> dict[str, float]:
             if phases_bulk:
                 stamps_bulk = float(phases_bulk[0].split("=")[1])
                 bulk_seconds.append(stamps_bulk)
+        if "engines rebuilt" in line:
+            rebuilt += sum(int(w.split("=")[1]) for w in line.split() if w.startswith("to_re_emit="))
+            seen = True
+            continue
         if "outputs re-emitted after restore" in line:
             seen = True
             reemitted += sum(int(w.split("=")[1]) for w in line.split() if w.startswith("patients="))
@@ -439,7 +468,7 @@ def log_phases(log: Path) -> dict[str, float]:
     if "start" in stamps and "done" in stamps:
         phases["restore_s"] = (stamps["done"] - stamps["start"]).total_seconds()
     if seen:
-        phases["reemitted"] = float(reemitted)
+        phases["reemitted"] = float(max(reemitted, rebuilt))
     if bulk_seconds:
         phases["bulk_s"] = bulk_seconds[0]
     return phases
@@ -478,6 +507,13 @@ def main() -> None:
         help="also time one new event per partition after ready",
     )
     parser.add_argument("--keep", action="store_true", help="keep the topics and the data dir")
+    parser.add_argument(
+        "--lost-committed",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the lost worker had committed the input its table values came from (they name offset 0, "
+        "committed): the fresh worker re-emits none of them; without: no positions, all re-emitted",
+    )
     parser.add_argument(
         "--compare",
         action=argparse.BooleanOptionalAction,

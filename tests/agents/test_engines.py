@@ -94,3 +94,45 @@ def test_a_rebuilt_engine_can_re_emit_every_restored_patient_once() -> None:
     again = {e.record.avvik_id: e.record for e in snapshot if isinstance(e, AvvikUpsert)}
     assert again == {e.record.avvik_id: e.record for e in emitted}
     assert engine.snapshot("nobody-here") == []
+
+
+def test_a_rebuild_re_emits_only_patients_changed_at_or_after_the_committed_offset() -> None:
+    """A commit comes only after every output before it was confirmed: a patient last changed by an
+    earlier record has its outputs out there; one changed at or after the commit may not (the crash came
+    between its table write and its outputs), nor one whose value does not say (written before positions)."""
+    from agents.engines import EVENTS_INPUT, TICKS_INPUT
+
+    table = DictTable()
+    first = _engines(table)
+    store = first.store(0)
+    for offset, name in enumerate("ABCD"):
+        store.position = (EVENTS_INPUT, offset)
+        first.engine(0).apply(example_event(EventType.ADMITTED, pseudonym=name * 32))
+    store.position = (TICKS_INPUT, 7)
+    first.engine(0).advance(BASE_TIME + timedelta(hours=25))  # the tick judges A-D: each written at ticks@7
+    store.position = (EVENTS_INPUT, 4)
+    first.engine(0).apply(example_event(EventType.ADMITTED, pseudonym="E" * 32))
+    store.position = None  # as a worker before positions wrote it
+    first.engine(0).apply(example_event(EventType.ADMITTED, pseudonym="F" * 32))
+    assert b'"i":' not in table[b"F" * 32]
+    assert b'"i":[0,4]' in table[b"E" * 32]
+    asked: list[list[int]] = []
+
+    def committed(partitions: object) -> dict[tuple[int, int], int]:
+        asked.append(list(partitions))  # type: ignore[call-overload]
+        return {(EVENTS_INPUT, 0): 4, (TICKS_INPUT, 0): 8}
+
+    restarted = _engines(table)
+    restarted.committed = committed
+    restarted.engine(0)
+    assert sorted(restarted.take_restored(0)) == ["E" * 32, "F" * 32]  # E at events@4 (not committed); F: ?
+    assert asked == [[0]]
+
+    behind = _engines(table)  # the commit did not yet pass the tick: A-D may lack the tick's avvik
+    behind.committed = lambda partitions: {(EVENTS_INPUT, 0): 5, (TICKS_INPUT, 0): 7}
+    behind.engine(0)
+    assert sorted(behind.take_restored(0)) == [n * 32 for n in "ABCDF"]
+
+    unknown = _engines(table)  # no committed offsets at all: everyone
+    unknown.engine(0)
+    assert len(unknown.take_restored(0)) == 6
