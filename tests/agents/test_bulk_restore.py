@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka import Producer
 from rocksdict import Options, Rdict, WriteBatch
 
-from agents.bulk_restore import bulk_restore, plan
+from agents.bulk_restore import Filled, bulk_restore, plan
 from hub.kafka.topics import TopicSpec, ensure_topics
 from hub.settings import HubSettings
 
@@ -43,14 +43,14 @@ def test_records_overwrites_and_tombstones_land_as_faust_would_apply_them(
     producer.produce(topic, key=b"other", value=b"x", partition=1)
     assert producer.flush(30) == 0
     stores = {(topic, 0): tmp_path / "t-0.db", (topic, 1): tmp_path / "t-1.db"}
-    filled = bulk_restore(
-        infra,
-        stores,
-        offset_key=OFFSET_KEY,
-        open_db=_open,
-        new_batch=lambda: WriteBatch(raw_mode=True),
-        min_records=2,
-    )
+
+    def fill() -> Filled:
+        new_batch = lambda: WriteBatch(raw_mode=True)  # noqa: E731
+        return bulk_restore(
+            infra, stores, offset_key=OFFSET_KEY, open_db=_open, new_batch=new_batch, min_records=2
+        )
+
+    filled = fill()
     assert (filled.partitions, filled.records) == (1, len(writes))  # partition 1 is 1 record behind: faust's
     db = _open(stores[(topic, 0)])
     try:
@@ -61,12 +61,4 @@ def test_records_overwrites_and_tombstones_land_as_faust_would_apply_them(
     finally:
         db.close()
     assert not stores[(topic, 1)].exists()
-    again = bulk_restore(
-        infra,
-        stores,
-        offset_key=OFFSET_KEY,
-        open_db=_open,
-        new_batch=lambda: WriteBatch(raw_mode=True),
-        min_records=2,
-    )
-    assert again.partitions == 0  # up to date now
+    assert fill().partitions == 0  # up to date now
