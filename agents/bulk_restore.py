@@ -113,6 +113,8 @@ def bulk_restore(
             "group.id": "hub-bulk-restore",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            "auto.offset.reset": "earliest",  # a start below the log start (records deleted): from there
+            "isolation.level": "read_uncommitted",  # as faust's own recovery reads
             "fetch.max.bytes": 64 * 1024 * 1024,
             "max.partition.fetch.bytes": 16 * 1024 * 1024,
         }
@@ -124,9 +126,11 @@ def bulk_restore(
             partitions[tp] = _Partition(tp, open_db(stores[tp]), new_batch, offset_key, ends[tp], start - 1)
         _fill(consumer, partitions, starts)
     finally:
-        consumer.close()
-        for partition in partitions.values():
-            partition.db.close()
+        try:
+            consumer.close()
+        finally:
+            for partition in partitions.values():
+                partition.db.close()
     total = sum(p.applied for p in partitions.values())
     filled = Filled(len(starts), total, time.monotonic() - started)
     log.info("worker.bulk_restored", partitions=len(starts), records=total, seconds=round(filled.seconds, 1))

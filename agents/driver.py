@@ -149,9 +149,12 @@ class Driver:
         message = event.message
         tp = message.tp
         guard = self.guard
+        base = committed_offsets(self.app.consumer).get(tp)
+        base = base if isinstance(base, int) else None
         if not guard.started(tp):
-            offset = committed_offsets(self.app.consumer).get(tp)
-            guard.begin(tp, offset if isinstance(offset, int) else None)
+            guard.begin(tp, base)
+        elif base is not None:  # faust sought to its commit base after the guard started (on stale records)
+            guard.lower(tp, base)
         verdict = guard.check(tp, message.offset)
         if verdict is Verdict.REWIND:
             log.warning(

@@ -210,8 +210,10 @@ class EngineSet:
         return self._restored.pop(partition, [])
 
     def invalidate(self) -> None:
-        """Forget every engine (partitions were assigned or revoked): rebuild on next use."""
+        """Forget every engine (partitions were assigned or revoked): rebuild on next use (which lists the
+        patients to re-emit anew)."""
         self._engines.clear()
+        self._restored.clear()
 
     def engine(self, partition: int) -> Engine:
         """The engine of ``partition``, rebuilding all engines from the local table if needed."""

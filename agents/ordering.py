@@ -26,10 +26,12 @@ partition it remembers the next offset it expects:
 A skip shows when a later record of the partition arrives (in a live hub new events keep coming).
 
 faust reports a skip too, before it delivers the record after it (its gap, which :mod:`agents.gap_acks`
-refuses to ack on the hub's topics); :meth:`OffsetGuard.missed` takes that report. It matters where faust's
-commit base is below the guard's start: the commit then waits for offsets the guard would never ask for
-(the restarted-worker stall of the recovery tests: faust read partition 0 from 166, jumped to 268, and the
-guard, started at 229, sought back only to 229, so 166-228 were never acked and no commit followed).
+refuses to ack on the hub's topics); :meth:`OffsetGuard.missed` takes that report, and the agent tells
+:meth:`OffsetGuard.lower` faust's commit base at every record (the guard may have started on records fetched
+before faust's seek to the committed offsets, which comes after the partitions were resumed). It matters
+where faust's commit base is below the guard's start: the commit then waits for offsets the guard would never
+ask for (the restarted-worker stall of the recovery tests: faust read partition 0 from 166, jumped to 268,
+and the guard, started at 229, sought back only to 229, so 166-228 were never acked and no commit followed).
 """
 
 from __future__ import annotations
@@ -91,15 +93,19 @@ class OffsetGuard:
             self._next[partition] = self._first[partition] = min(starts)
 
     def missed(self, partition: Hashable, first: int) -> None:
-        """The consumer skipped offsets from ``first`` on (faust's gap report). Where that is below the first
-        offset the guard has seen, expect ``first - 1`` next (after a seek faust counts the seek target as
-        read, so its gap starts one after it): the next record beyond is then a ``SEEK`` back to there.
-        Offsets the guard has seen are processed or will be sought as usual."""
-        start = max(first - 1, 0)
+        """The consumer skipped offsets from ``first`` on (faust's gap report): :meth:`lower` to ``first - 1``
+        (after a seek faust counts the seek target as read, so its gap starts one after it)."""
+        self.lower(partition, max(first - 1, 0))
+
+    def lower(self, partition: Hashable, offset: int) -> None:
+        """Make sure the partition's records from ``offset`` on reach the agent (faust's commit base, or a gap
+        below it, says they must): where ``offset`` is below the first offset the guard has seen, expect it
+        next, so the next record beyond is a ``SEEK`` back to it. Offsets the guard has seen are processed
+        or will be sought as usual."""
         if partition not in self._next:
-            self._floor[partition] = min(start, self._floor.get(partition, start))
-        elif start < self._first[partition]:
-            self._next[partition] = self._first[partition] = start
+            self._floor[partition] = min(offset, self._floor.get(partition, offset))
+        elif offset < self._first[partition]:
+            self._next[partition] = self._first[partition] = offset
 
     def started(self, partition: Hashable) -> bool:
         """True once the partition has an expected offset (from :meth:`begin` or a first record)."""
@@ -120,11 +126,13 @@ class OffsetGuard:
             self._next[partition] = offset + 1
             self._first.setdefault(partition, offset)
             self._seeking.discard(partition)
+            self._accepting.discard(partition)  # the missing record came: a later skip is sought anew
             return Verdict.PROCESS
         if offset < self._first[partition]:
             self._next[partition] = offset + 1
             self._first[partition] = offset
             self._seeking.discard(partition)
+            self._accepting.discard(partition)
             self.rewinds += 1
             return Verdict.REWIND
         if offset < expected:

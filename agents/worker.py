@@ -97,7 +97,7 @@ def build_worker(settings: HubSettings, options: WorkerOptions | None = None) ->
     tables = {name: table(name) for name in TABLES}
     masterdata = load_masterdata(settings.masterdata_dir)
     pipe = build_pipeline(settings, masterdata, metrics, tables, app_id=options.app_id)
-    pipe.engines.committed = _committed_offsets(settings, options.app_id, names.events, names.ticks)
+    pipe.engines.committed = _committed_offsets(settings, app.conf.id, names.events, names.ticks)
     driver = Driver(app, sinks, tables, pipe.counters)
     app.gap_listener = driver.gap_refused
     worker = Worker(app, settings, options, metrics, registry, pipe.engines, pipe.counters.values, driver)

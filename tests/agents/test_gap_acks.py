@@ -55,3 +55,36 @@ async def test_a_refused_gap_below_the_guards_start_makes_the_agent_seek_back_to
         assert driver.guard.expected(events) == 165
     finally:
         driver.reset()
+
+
+async def test_a_guard_started_before_fausts_seek_to_the_committed_offsets_seeks_back_to_them(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """faust resumes the partitions before its seek to the committed offsets: the first records (229, 230)
+    can come from a fetch under way while faust's consumer has no committed offset for the partition yet.
+    Once it has one (166), the agent seeks back there at the next record instead of going on from 231."""
+    from types import SimpleNamespace
+
+    worker = build_worker(HubSettings(data_dir=tmp_path), WorkerOptions(app_id="stale-probe", live=False))
+    consumer: Any = worker.app.consumer
+    driver = worker.driver
+    assert driver is not None
+    events = TP(worker.settings.topics.events, 0)
+    sought: list[int] = []
+
+    async def seek(tp: Any, offset: int) -> None:
+        sought.append(offset)
+
+    def record(offset: int) -> Any:
+        message = SimpleNamespace(tp=events, topic=events.topic, partition=0, offset=offset)
+        return SimpleNamespace(message=message)
+
+    monkeypatch.setattr(consumer, "seek", seek)
+    stream: Any = SimpleNamespace()
+    try:
+        assert await driver._in_order(stream, record(229))
+        consumer._committed_offset[events] = 166  # faust's perform_seek
+        assert not await driver._in_order(stream, record(230))
+        assert sought == [166]
+    finally:
+        driver.reset()

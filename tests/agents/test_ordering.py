@@ -116,6 +116,33 @@ def test_a_reported_gap_after_the_start_lowers_the_guard_only_below_what_it_has_
     assert guard.expected(P) == 169
 
 
+def test_a_guard_started_on_records_fetched_before_fausts_seek_is_lowered_to_fausts_commit_base() -> None:
+    """faust resumes the partitions before it seeks them to the committed offsets: records of a fetch under
+    way (229, 230) can reach the agent while faust knows no commit base, and a seek of the guard's can then
+    undo faust's seek. The base the agent passes at each record lowers the guard (the reviewed stall)."""
+    guard = OffsetGuard()
+    guard.begin(P, None)
+    assert [guard.check(P, o) for o in (229, 230)] == [Verdict.PROCESS] * 2
+    guard.lower(P, 166)  # faust's seek to the committed offsets came meanwhile
+    assert guard.check(P, 231) is Verdict.SEEK
+    assert guard.expected(P) == 166
+    guard.lower(P, 170)  # not below what the guard expects: nothing changes
+    assert guard.expected(P) == 166
+
+
+def test_a_gap_accepted_once_is_not_accepted_again_without_seeking() -> None:
+    """After the agent gave up on a raw topic's gap and the missing record came after all, the next skip
+    is sought back to like any other, never acked unseen."""
+    guard = OffsetGuard()
+    guard.check(P, 9)
+    assert guard.check(P, 12) is Verdict.SEEK
+    guard.accept_gap(P)
+    assert guard.check(P, 10) is Verdict.PROCESS  # it came after all
+    assert guard.check(P, 11) is Verdict.PROCESS
+    assert guard.check(P, 20) is Verdict.SEEK
+    assert guard.take_accepted_gap(P) is None
+
+
 class _Fetch:
     """A faulty consumer's fetch over offsets ``position``..``n - 1``: at the offsets ``skips`` names it
     skips a run of records once (never the last ones: a skip shows only when a later record arrives), and
@@ -151,33 +178,45 @@ class _Fetch:
     n=st.integers(min_value=1, max_value=60),
     base=st.integers(min_value=1, max_value=20),  # faust checks neither gaps nor its base at offset 0
     ahead=st.integers(min_value=0, max_value=15),
+    stale=st.integers(min_value=0, max_value=4),
     faults=st.lists(st.tuples(st.integers(0, 59), st.integers(1, 8), st.integers(0, 5)), max_size=6),
 )
 def test_faust_commits_every_record_from_its_base_whatever_offset_the_guard_started_at(
-    n: int, base: int, ahead: int, faults: list[tuple[int, int, int]]
+    n: int, base: int, ahead: int, stale: int, faults: list[tuple[int, int, int]]
 ) -> None:
     """A model of faust's fetch loop (read offset, gap reports when it jumps, records fetched before a seek
     delivered stale, the re-fetched ones then dropped until the agent seeks again) starting at its commit
-    base, while the guard starts ``ahead`` of it (the committed offset it read was later than faust's).
-    faust commits only when every offset after its base was acked (gaps are refused; it counts the base
+    base, while the guard starts ``ahead`` of it (the committed offset it read was later than faust's), or,
+    with ``stale``, on that many records fetched before faust's seek to its base, when faust knew no base yet
+    (the agent passes faust's base to the guard at every record). faust commits only when every offset after
+    its base was acked (gaps are refused; it counts the base
     itself as read, as it does a seek target), so every one of them must reach the agent, be processed, and
     be acked."""
     n += base
     guard = OffsetGuard()
-    fetch = _Fetch(n, base, {at: (length, buffered) for at, length, buffered in faults if at >= base})
-    read, processed, acked = base, [], set()
+    start = min(base + ahead, n - 1)
+    fetch = _Fetch(n, start if stale else base, {a: (length, b) for a, length, b in faults if a >= base})
+    read, known, processed, acked = fetch.position, None if stale else base, [], set()
     for _ in range(20 * n + 100):
+        if known is None and (stale <= 0 or (fetch.position >= n and not fetch.stale)):
+            # faust's seek to the committed offsets, after the resume
+            fetch.position = read = known = base
         if (offset := fetch.next()) is None:
-            break
+            if not guard.is_seeking(P):
+                break
+            fetch.position = read = guard.expected(P) or 0  # the agent's re-seek timer, each second
+            continue
         if offset < read:  # faust drops a record below its read offset (stale ones moved it on) ...
             if guard.is_seeking(P) and not fetch.stale:  # ... so the agent's re-seek timer seeks again
                 fetch.position = read = guard.expected(P) or 0
             continue
         if offset - read > 1 and read:
             guard.missed(P, read + 1)
-        read = offset
+        read, stale = offset, stale - 1
         if not guard.started(P):
-            guard.begin(P, min(base + ahead, n - 1))
+            guard.begin(P, start if known is not None else None)
+        elif known is not None:
+            guard.lower(P, known)
         verdict = guard.check(P, offset)
         if verdict in (Verdict.PROCESS, Verdict.REWIND):
             processed.append(offset)
