@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+import pytest
 from faust.types import TP
 
 from agents.app import WorkerOptions
+from agents.driver import Driver
 from agents.worker import build_worker
 from hub.settings import HubSettings
 
@@ -26,65 +31,61 @@ async def test_gaps_on_the_hubs_topics_stay_unacked_and_other_topics_keep_fausts
     assert consumer._gap[raw].overlaps(188, 231)  # transaction markers on raw topics are still skipped
 
 
-async def test_a_refused_gap_below_the_guards_start_makes_the_agent_seek_back_to_it(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
-    """The restarted-worker stall, through faust's own consumer: faust read partition 0 from its commit base
-    and jumped to 268 (gap 166-267, refused), while the committed offset the guard started at said 229. The
-    agent must seek back to where faust's commit waits, not to 229 (166-228 would never be acked)."""
-    from types import SimpleNamespace
+@dataclass
+class _Probe:
+    """A built worker's consumer and driver, with the consumer's seeks recorded instead of sent."""
 
-    worker = build_worker(HubSettings(data_dir=tmp_path), WorkerOptions(app_id="stall-probe", live=False))
+    consumer: Any
+    driver: Driver
+    events: TP
+    sought: list[int]
+
+    def record(self, offset: int) -> Any:
+        """A faust event of the events topic's partition 0 at ``offset``."""
+        message = SimpleNamespace(tp=self.events, topic=self.events.topic, partition=0, offset=offset)
+        return SimpleNamespace(message=message)
+
+    async def in_order(self, offset: int) -> bool:
+        """The driver's verdict on the record at ``offset``: True to process it now."""
+        return await self.driver._in_order(cast(Any, SimpleNamespace()), self.record(offset))
+
+
+@pytest.fixture
+def probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Probe]:
+    worker = build_worker(HubSettings(data_dir=tmp_path), WorkerOptions(app_id="guard-probe", live=False))
     consumer: Any = worker.app.consumer
-    driver = worker.driver
-    assert driver is not None
-    events = TP(worker.settings.topics.events, 0)
+    assert worker.driver is not None
     sought: list[int] = []
 
     async def seek(tp: Any, offset: int) -> None:
         sought.append(offset)
 
     monkeypatch.setattr(consumer, "seek", seek)
-    consumer._committed_offset[events] = 229
-    await consumer._add_gap(events, 166, 268)  # what faust's fetch loop calls before delivering 268
-    message = SimpleNamespace(tp=events, topic=events.topic, partition=0, offset=268)
-    stream: Any = SimpleNamespace()
+    made = _Probe(consumer, worker.driver, TP(worker.settings.topics.events, 0), sought)
     try:
-        assert not await driver._in_order(stream, SimpleNamespace(message=message))  # type: ignore[arg-type]
-        assert sought == [165]
-        assert driver.guard.expected(events) == 165
+        yield made
     finally:
-        driver.reset()
+        worker.driver.reset()
+
+
+async def test_a_refused_gap_below_the_guards_start_makes_the_agent_seek_back_to_it(probe: _Probe) -> None:
+    """The restarted-worker stall, through faust's own consumer: faust read partition 0 from its commit base
+    and jumped to 268 (gap 166-267, refused), while the committed offset the guard started at said 229. The
+    agent must seek back to where faust's commit waits, not to 229 (166-228 would never be acked)."""
+    probe.consumer._committed_offset[probe.events] = 229
+    await probe.consumer._add_gap(probe.events, 166, 268)  # what faust's fetch loop calls before 268
+    assert not await probe.in_order(268)
+    assert probe.sought == [165]
+    assert probe.driver.guard.expected(probe.events) == 165
 
 
 async def test_a_guard_started_before_fausts_seek_to_the_committed_offsets_seeks_back_to_them(
-    tmp_path: Path, monkeypatch: Any
+    probe: _Probe,
 ) -> None:
     """faust resumes the partitions before its seek to the committed offsets: the first records (229, 230)
     can come from a fetch under way while faust's consumer has no committed offset for the partition yet.
     Once it has one (166), the agent seeks back there at the next record instead of going on from 231."""
-    from types import SimpleNamespace
-
-    worker = build_worker(HubSettings(data_dir=tmp_path), WorkerOptions(app_id="stale-probe", live=False))
-    consumer: Any = worker.app.consumer
-    driver = worker.driver
-    assert driver is not None
-    events = TP(worker.settings.topics.events, 0)
-    sought: list[int] = []
-
-    async def seek(tp: Any, offset: int) -> None:
-        sought.append(offset)
-
-    def record(offset: int) -> Any:
-        message = SimpleNamespace(tp=events, topic=events.topic, partition=0, offset=offset)
-        return SimpleNamespace(message=message)
-
-    monkeypatch.setattr(consumer, "seek", seek)
-    stream: Any = SimpleNamespace()
-    try:
-        assert await driver._in_order(stream, record(229))
-        consumer._committed_offset[events] = 166  # faust's perform_seek
-        assert not await driver._in_order(stream, record(230))
-        assert sought == [166]
-    finally:
-        driver.reset()
+    assert await probe.in_order(229)
+    probe.consumer._committed_offset[probe.events] = 166  # faust's perform_seek
+    assert not await probe.in_order(230)
+    assert probe.sought == [166]
