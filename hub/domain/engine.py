@@ -19,6 +19,7 @@ Bed deltas and the pathway summary use every fact at once (they are corrected by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Final
@@ -101,6 +102,14 @@ class Engine:
         """
         self._schedule(state)
 
+    def register_wake(self, pseudonym: str, wake: int | None) -> None:
+        """Schedule a stored state's next wake-up without its state (:meth:`PathwayState.next_wake` of it, as
+        stored): a rebuild over millions of patients need not decode them; the state is read when due."""
+        if wake is None:
+            self._scheduler.cancel(pseudonym)
+        else:
+            self._scheduler.schedule(pseudonym, wake)
+
     def forget(self, pseudonym: str) -> None:
         """Drop a patient's pending deadline (partition revoked); the stored state is left alone."""
         self._scheduler.cancel(pseudonym)
@@ -160,7 +169,9 @@ class Engine:
             state.deadlines = _with_wake(state.deadlines, t, t + self._lateness, "VISIBLE")
         # prune only after the rules judged everything due: a clock that jumps far ahead (a live worker
         # meeting old events) must not forget history before its avvik were raised
-        self._prune(state, known)
+        plan = self._prune_plan(state, known, eps_all)
+        if plan is not None:
+            self._apply_prune(state, known, plan)
         self._save(state)
         return effects
 
@@ -195,15 +206,30 @@ class Engine:
     def _judge(self, state: PathwayState, known: int) -> list[Effect]:
         """A patient's judgement at a deadline (bed deltas, rules, pruning), its state saved."""
         effects: list[Effect] = []
-        if self._config.eager:
+        eps_all = None if self._config.eager else build_episodes(state.facts.values(), self._join)
+        plan = self._prune_plan(state, known, eps_all)
+        if plan is not None and not plan.dropped and self._due_reasons(state) == {"PRUNE"}:
+            # Only a prune is due and it forgets no fact: the facts the rules see and every instant they
+            # judge are as at the last evaluation (a newly visible fact or a due rule would have its own
+            # wake due too), so evaluating again would change nothing. Expired tombstones go, and the
+            # next prune is scheduled.
+            self._apply_prune(state, known, plan)
+            self._save(state)
+            return effects
+        if eps_all is None:
             effects.extend(self._evaluate(state, known, None, announce=False))
         else:
-            eps_all = build_episodes(state.facts.values(), self._join)
             effects.extend(self._bed_deltas(state, eps_all))
             effects.extend(self._evaluate(state, known, eps_all, announce=False))
-        self._prune(state, known)  # after evaluation: see apply()
+        if plan is not None:  # after evaluation: see apply(); evaluating changes no fact the plan rests on
+            self._apply_prune(state, known, plan)
         self._save(state)
         return effects
+
+    def _due_reasons(self, state: PathwayState) -> set[str]:
+        """The reasons of the state's deadlines that are due at the engine clock."""
+        clock = self._clock if self._clock is not None else NEVER
+        return {d.reason for d in state.deadlines if d.fire_at <= clock}
 
     def state(self, pseudonym: str) -> PathwayState | None:
         """The stored state of a patient."""
@@ -306,21 +332,21 @@ class Engine:
 
     # -- pruning --------------------------------------------------------------------------------------
 
-    def _prune(self, state: PathwayState, known: int) -> None:
-        """Forget closed pathways, loose facts and tombstones older than ``known - retention``.
+    def _prune_plan(self, state: PathwayState, known: int, eps: Episodes | None) -> _PrunePlan | None:
+        """What pruning at ``known`` forgets: closed pathways, loose facts and tombstones older than
+        ``known - retention`` (``eps``: the episodes of every fact, built here when None).
 
-        Runs only once ``known`` reaches ``state.prune_at`` (the earliest instant something may become
-        prunable) and then computes the next such instant.
+        None until ``known`` reaches ``state.prune_at`` (the earliest instant something may become prunable).
         """
         if known == NEVER or state.prune_at is None or known < state.prune_at:
-            return
+            return None
         horizon = known - self._retention
-        for key in [k for k, t in state.tombstones.items() if t < horizon]:
-            del state.tombstones[key]
-        eps = build_episodes(state.facts.values(), self._join)
+        expired = [key for key, t in state.tombstones.items() if t < horizon]
+        if eps is None:
+            eps = build_episodes(state.facts.values(), self._join)
         protected: set[str] = set()
         doomed: set[str] = set()
-        upcoming: list[int] = [t + self._retention for t in state.tombstones.values()]
+        upcoming: list[int] = [t + self._retention for t in state.tombstones.values() if t >= horizon]
         for pathway in self._pathways(state.pseudonym, eps):
             if pathway.end is None or pathway.end >= horizon:
                 protected.update(_episode_fact_ids(eps, pathway))
@@ -336,10 +362,20 @@ class Engine:
         dropped = [
             fid for fid, f in state.facts.items() if (f.t < horizon or fid in doomed) and fid not in protected
         ]
+        gone = set(dropped)
+        upcoming.extend(
+            f.t + self._retention for f in state.facts.values() if f.id not in protected and f.id not in gone
+        )
+        return _PrunePlan(horizon, expired, dropped, min(upcoming, default=None))
+
+    def _apply_prune(self, state: PathwayState, known: int, plan: _PrunePlan) -> None:
+        """Forget what ``plan`` lists, and schedule the next prune. Runs after evaluation (see apply())."""
+        horizon, dropped = plan.horizon, plan.dropped
+        for key in plan.expired:
+            del state.tombstones[key]
         for fid in dropped:
             del state.facts[fid]
-        upcoming.extend(f.t + self._retention for f in state.facts.values() if f.id not in protected)
-        state.prune_at = min(upcoming, default=None)
+        state.prune_at = plan.next_at
         # pruning runs after evaluation, so the wake for the next prune is set here
         state.deadlines = tuple(d for d in state.deadlines if d.reason != "PRUNE")
         if state.prune_at is not None and state.prune_at > known:
@@ -624,6 +660,18 @@ def _episode_fact_ids(eps: Episodes, pathway: Pathway) -> set[str]:
         if mission.key in pathway.episode_keys:
             ids.update(f.id for f in mission.facts.values())
     return ids
+
+
+@dataclass(frozen=True, slots=True)
+class _PrunePlan:
+    """What one prune forgets (:meth:`Engine._prune_plan`) and when the next may forget more."""
+
+    horizon: int
+    expired: list[str]
+    """Tombstones older than the horizon."""
+    dropped: list[str]
+    """Facts to forget."""
+    next_at: int | None
 
 
 class _Outcome(Enum):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from agents.engines import DictTable, EngineSet, decode_state
-from hub.domain import AvvikUpsert, EngineConfig, RuleBook
-from hub.events import EventType
+import orjson
+import pytest
+
+from agents.engines import DictTable, EngineSet, decode_state, stored_wake
+from hub.domain import AvvikUpsert, EngineConfig, PathwayState, RuleBook
+from hub.events import Event, EventType
 from hub.masterdata import load_masterdata
+from hub.synth import SynthConfig, generate
 from tests.factories import BASE_TIME, example_event
 
 
@@ -136,3 +140,53 @@ def test_a_rebuild_re_emits_only_patients_changed_at_or_after_the_committed_offs
     unknown = _engines(table)  # no committed offsets at all: everyone
     unknown.engine(0)
     assert len(unknown.take_restored(0)) == 6
+
+
+def _through(
+    engines: EngineSet, events: list[Event], clock: datetime | None
+) -> tuple[list[object], datetime]:
+    """Events through three partitions' engines, the clock advanced to each new event time; the effects."""
+    effects: list[object] = []
+    for event in events:
+        if event.patient is None:
+            continue
+        partition = sum(event.patient.pseudonym.encode()) % 3
+        effects.extend(engines.engine(partition).apply(event))
+        if clock is None or event.occurred_at > clock:
+            clock = event.occurred_at
+            for _, engine in engines:
+                effects.extend(engine.advance(clock))
+    assert clock is not None
+    return effects, clock
+
+
+def test_a_rebuild_reads_only_the_wake_ups_and_the_restored_engines_judge_as_the_uninterrupted() -> None:
+    """A rebuild decodes no state (a million of them took minutes and gigabytes); the states are read when
+    their wake-up is due or their patient's next event comes, and every output from then on equals the
+    uninterrupted engines'."""
+    region = list(generate(load_masterdata(), SynthConfig(seed=7), 6_000))
+    table = DictTable()
+    running = _engines(table)
+    _, clock = _through(running, region[:3_000], None)
+    for value in table.values():
+        data = orjson.loads(value)
+        _, state = decode_state(value)
+        assert stored_wake(data["s"]) == (state.pseudonym, state.next_wake())
+    restarted = _engines(DictTable(table))
+    decoded = []
+    original = PathwayState.from_dict
+
+    def counting(data: dict[str, object]) -> PathwayState:
+        decoded.append(data)
+        return original(data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PathwayState, "from_dict", staticmethod(counting))
+        for partition in range(3):
+            restarted.engine(partition)
+    assert decoded == []
+    assert restarted.pending_deadlines == running.pending_deadlines > 20
+    want, _ = _through(running, region[3_000:], clock)
+    got, _ = _through(restarted, region[3_000:], clock)
+    assert len(want) > 1_000
+    assert got == want

@@ -179,7 +179,7 @@ def test_a_failure_at_the_end_of_a_step_rolls_back_every_part_of_the_state(
     def broken_prune(*_: object) -> None:
         raise Poison("prune bug")
 
-    monkeypatch.setattr(engine, "_prune", broken_prune)
+    monkeypatch.setattr(engine, "_prune_plan", broken_prune)
     for event in (
         f.discharged(T0 + timedelta(days=4), "E1", Place.SYKEHJEM),  # avvik, segments and deadlines change
         f.cancel(T0 + timedelta(days=5), admitted),  # tombstones and facts change
