@@ -90,10 +90,12 @@ async def connector_runtime(
     *,
     ops: bool = True,
     refuse_reused_ids: bool = False,
+    inline_parse_max_bytes: int = 0,
 ) -> AsyncIterator[ConnectorRuntime]:
     """Kafka sink + metrics + ingestor for ``fmt``, and the ops web server while the block runs.
 
-    ``refuse_reused_ids``: refuse a different message under an id already accepted (see ``Ingestor``).
+    ``refuse_reused_ids``: refuse a different message under an id already accepted;
+    ``inline_parse_max_bytes``: messages up to this size parsed on the event loop (both: see ``Ingestor``).
     """
     registry = CollectorRegistry()
     metrics = HubMetrics(registry)
@@ -106,6 +108,7 @@ async def connector_runtime(
         ack_codes=ack_codes,
         refuse_reused_ids=refuse_reused_ids,
         parse_timeout_s=settings.web.parse_timeout_s,
+        inline_parse_max_bytes=inline_parse_max_bytes,
     )
     runner: web.AppRunner | None = None
     try:

@@ -22,6 +22,10 @@ from hub.logs import configure_logging
 from hub.settings import HubSettings, load_settings
 from hub.tls import listener_context
 
+INLINE_PARSE_MAX_BYTES = 16 * 1024
+"""ADT messages up to 16 KiB (nearly all; a few ms of parsing at most, linear in the size) are parsed on the
+event loop; larger ones in the parse pool, bounded by its timeout."""
+
 log = structlog.get_logger(__name__)
 
 
@@ -33,7 +37,9 @@ async def run(settings: HubSettings, *, host: str, port: int, max_size: int) -> 
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     check_mllp_senders(settings)
-    async with connector_runtime(settings, FORMAT, HL7_ACKS) as runtime:
+    async with connector_runtime(
+        settings, FORMAT, HL7_ACKS, inline_parse_max_bytes=INLINE_PARSE_MAX_BYTES
+    ) as runtime:
         server = MllpServer(
             runtime.ingestor,
             host=host,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectors.formats import Accepted, MappingContext
 from connectors.hl7v2.adt import map_adt, map_with_person, system_of
 from connectors.hl7v2.parse import normalise_segments, parse_message
-from connectors.hl7v2.redact import redact
+from connectors.hl7v2.redact import KEPT_SEGMENTS, redact
 from hub.events import Event, SourceKind
 
 
@@ -23,7 +23,7 @@ class Hl7v2Format:
 
     def accept(self, payload: bytes, ctx: MappingContext) -> Accepted:
         """Parse, validate, map and redact one ADT message."""
-        msg = parse_message(payload)
+        msg = parse_message(payload, keep=KEPT_SEGMENTS)  # what the mapping reads and the redacted copy keeps
         events, person = map_with_person(msg, ctx)
         system = system_of(msg, ctx)
         return Accepted(
@@ -36,7 +36,7 @@ class Hl7v2Format:
 
     def to_events(self, payload: bytes, ctx: MappingContext) -> list[Event]:
         """Map an original or redacted ADT message to canonical events."""
-        return map_adt(parse_message(payload), ctx)
+        return map_adt(parse_message(payload, keep=KEPT_SEGMENTS), ctx)
 
 
 FORMAT = Hl7v2Format()

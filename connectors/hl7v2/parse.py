@@ -31,6 +31,7 @@ CHARSETS = {
     "ASCII": "ascii",
 }
 _CODEC_TO_MSH18 = {"utf-8": "UNICODE UTF-8", "latin-1": "8859/1", "iso8859-15": "8859/15", "ascii": "ASCII"}
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 _TS = re.compile(
     r"^(?P<y>\d{4})(?:(?P<mo>\d{2})(?:(?P<d>\d{2})(?:(?P<h>\d{2})(?:(?P<mi>\d{2})(?:(?P<s>\d{2})"
     r"(?:\.(?P<f>\d{1,4}))?)?)?)?)?)?(?P<tz>[+-]\d{4})?$"
@@ -184,8 +185,13 @@ class Message:
             raise ParseError(f"message cannot be re-encoded: {exc}", code="segment_sequence") from exc
 
 
-def parse_message(payload: bytes) -> Message:
-    """Parse ``payload`` as ER7; raise :class:`ParseError` / :class:`ValidationError` with the reason."""
+def parse_message(payload: bytes, *, keep: frozenset[str] | None = None) -> Message:
+    """Parse ``payload`` as ER7; raise :class:`ParseError` / :class:`ValidationError` with the reason.
+
+    ``keep``: the segments to parse (every segment's id is still checked, and MSH is always kept). The
+    others are left out of the tree: python-hl7 builds some 30 containers per field, so parsing only what
+    the mapping reads is most of the cost of a message with next of kin, insurance or observations.
+    """
     if not payload.strip():
         raise ParseError("empty message", code="segment_sequence")
     data = normalise_segments(payload).lstrip()
@@ -211,6 +217,17 @@ def parse_message(payload: bytes) -> Message:
         raise ParseError(f"bytes are not valid {codec}", code="data_type", location="MSH-18") from exc
     if "\x00" in text:
         raise ParseError("NUL byte in message", code="data_type")
+    segments = text.strip().split("\r")
+    names = [segment.split(header.field_sep, 1)[0] for segment in segments]
+    for name in names:
+        if not _SEGMENT_ID.fullmatch(name):
+            raise ParseError(f"invalid segment id {name[:10]!r}", code="segment_sequence")
+    if names.count("MSH") != 1:
+        raise ParseError("one message per frame: a second MSH segment was found", code="segment_sequence")
+    if keep is not None:
+        text = "\r".join(
+            seg for seg, name in zip(segments, names, strict=True) if name in keep or name == "MSH"
+        )
     try:
         tree = hl7.parse(text)
     except (
@@ -223,12 +240,6 @@ def parse_message(payload: bytes) -> Message:
         AssertionError,
     ) as exc:
         raise ParseError(f"not well-formed HL7 v2: {exc}", code="segment_sequence") from exc
-    for seg in tree:
-        name = str(seg[0]) if len(seg) else ""
-        if not re.fullmatch(r"[A-Z][A-Z0-9]{2}", name):
-            raise ParseError(f"invalid segment id {name[:10]!r}", code="segment_sequence")
-    if sum(1 for seg in tree if str(seg[0]) == "MSH") != 1:
-        raise ParseError("one message per frame: a second MSH segment was found", code="segment_sequence")
     return Message(tree=tree, header=header, codec=codec)
 
 

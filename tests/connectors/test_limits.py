@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 from typing import Any
 
@@ -126,6 +127,25 @@ async def test_parsing_has_a_time_bound(settings: HubSettings) -> None:
     assert result.error is not None
     assert result.error.code == "timeout"
     assert len(sink.on(settings.topics.dlq)) == 1
+
+
+async def test_small_messages_are_parsed_inline_and_large_ones_in_the_pool(settings: HubSettings) -> None:
+    """Up to ``inline_parse_max_bytes`` a message is parsed on the event loop's thread (no hand-over);
+    a larger one in a parse thread, under its time bound."""
+    threads: list[str] = []
+
+    class Recording(type(HL7)):  # type: ignore[misc]
+        def accept(self, payload: bytes, ctx: MappingContext) -> Accepted:
+            threads.append(threading.current_thread().name)
+            return super().accept(payload, ctx)  # type: ignore[no-any-return]
+
+    small = hs.adt(control_id="SMALL")
+    large = hs.adt(control_id="LARGE", extra_segments=("NTE|1||" + "x" * 4000,))
+    ingestor = Ingestor(Recording(), MemorySink(), settings, inline_parse_max_bytes=len(small) + 100)
+    assert (await ingestor.ingest(small)).ok
+    assert (await ingestor.ingest(large)).ok
+    assert threads[0] == threading.current_thread().name
+    assert threads[1].startswith("hl7v2-parse")
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.hl7v2.adt import map_with_person
 from connectors.hl7v2.format import FORMAT
-from tests.connectors.hl7v2.hl7_samples import DNR, FNR, adt, context
+from connectors.hl7v2.parse import parse_message
+from connectors.hl7v2.redact import KEPT_SEGMENTS, redact
+from hub.errors import ParseError
+from tests.connectors.hl7v2.hl7_samples import DNR, FNR, adt, context, synthetic_number
 
 TRIGGERS = ["A01", "A02", "A03", "A04", "A06", "A08", "A11", "A12", "A13"]
 
@@ -104,3 +112,48 @@ def test_escape_sequence_edge_cases_do_not_crash() -> None:
     payload = adt(pv1_3="MED\\\\^1^1^STO")
     accepted = FORMAT.accept(payload, context())
     assert FORMAT.to_events(accepted.redacted, context()) == list(accepted.events)
+
+
+OTHER_SEGMENTS = [
+    "NK1|2|Nordmann^Per|BRO|Fjellveien 2^^Levanger|+4790000000",
+    f"PID|2||{synthetic_number(date(1950, 3, 1))}^^^FNR^NNNOR||Annen^Person",
+    "PV2|||^Hjertesvikt|||||20240305",
+    "DG1|1||I50.9^Hjertesvikt, uspesifisert^ICD10",
+    "SFT|DIPS ASA|23.1",
+    "OBX|1|ST|BP^Blodtrykk||120\\S\\80|mmHg|||||F",
+    "IN1|1|HELFO|974||Oslo^^0101",
+    "AL1|1||^Penicillin",
+    "ZPV|ward~other^a&b",
+    "PD1|||Legesenter Nord^^123",
+]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    trigger=st.sampled_from(TRIGGERS),
+    extra=st.lists(st.sampled_from(OTHER_SEGMENTS), max_size=6),
+    order=st.randoms(use_true_random=False),
+)
+def test_parsing_only_the_kept_segments_gives_what_parsing_all_gives(
+    trigger: str, extra: list[str], order: random.Random
+) -> None:
+    """``accept`` parses only the segments the mapping reads and redaction keeps; its events and redacted
+    copy equal those of a parse of every segment, wherever the other segments stand."""
+    segments = adt(trigger, extra_segments=tuple(extra)).rstrip(b"\r").split(b"\r")
+    body = segments[1:]
+    order.shuffle(body)
+    payload = b"\r".join([segments[0], *body])
+    accepted = FORMAT.accept(payload, context())
+    everything = parse_message(payload)
+    events, person = map_with_person(everything, context())
+    assert list(accepted.events) == events
+    assert accepted.redacted == redact(everything, person)
+    kept = parse_message(payload, keep=KEPT_SEGMENTS)
+    assert {str(seg[0]) for seg in kept.tree} <= KEPT_SEGMENTS
+
+
+def test_a_bad_segment_id_is_refused_also_where_it_is_not_parsed() -> None:
+    """Segments left out of the parse are still checked: an invalid id or a second MSH is refused."""
+    for bad in ("nk1|1|x", "MSH|^~\\&|X"):
+        with pytest.raises(ParseError):
+            parse_message(adt(extra_segments=(bad,)), keep=KEPT_SEGMENTS)
