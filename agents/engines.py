@@ -85,12 +85,6 @@ def decode_state(value: bytes) -> tuple[int, PathwayState]:
     return int(data["p"]), PathwayState.from_dict(data["s"])
 
 
-def stored_wake(state: Mapping[str, Any]) -> tuple[str, int | None]:
-    """(pseudonym, next wake-up) of an encoded state, without decoding it: what
-    :meth:`PathwayState.next_wake` of the decoded state gives (checked by the tests)."""
-    return str(state["p"]), min((int(d[1]) for d in state.get("d", ())), default=None)
-
-
 def decode_withdrawals(value: bytes) -> list[Withdrawal]:
     """The remembered bed withdrawals of a table value."""
     return _withdrawals(orjson.loads(value))
@@ -248,7 +242,7 @@ class EngineSet:
                 engine = fresh[partition] = self._new(partition)
             # Only the wake-up is read (the state stays in the table until it is due or its patient's next
             # event reads it): decoding every state made the scan ~10x slower and kept them all in memory.
-            pseudonym, wake = stored_wake(data["s"])
+            pseudonym, wake = PathwayState.stored_wake(data["s"])
             engine.register_wake(pseudonym, wake)
             where = data.get("i")
             loaded.append((partition, pseudonym, (int(where[0]), int(where[1])) if where else None))

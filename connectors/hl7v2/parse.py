@@ -189,8 +189,8 @@ def parse_message(payload: bytes, *, keep: frozenset[str] | None = None) -> Mess
     """Parse ``payload`` as ER7; raise :class:`ParseError` / :class:`ValidationError` with the reason.
 
     ``keep``: the segments to parse (every segment's id is still checked, and MSH is always kept). The
-    others are left out of the tree: python-hl7 builds some 30 containers per field, so parsing only what
-    the mapping reads is most of the cost of a message with next of kin, insurance or observations.
+    others are left out of the tree: python-hl7 builds a container for every field, repetition and component,
+    which is most of the cost of a message with next of kin, insurance or observations.
     """
     if not payload.strip():
         raise ParseError("empty message", code="segment_sequence")

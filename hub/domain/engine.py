@@ -600,11 +600,7 @@ class Engine:
         )
 
     def _schedule(self, state: PathwayState) -> None:
-        wake = state.next_wake()
-        if wake is None:
-            self._scheduler.cancel(state.pseudonym)
-        else:
-            self._scheduler.schedule(state.pseudonym, wake)
+        self.register_wake(state.pseudonym, state.next_wake())
 
     def _save(self, state: PathwayState) -> None:
         if state.empty:

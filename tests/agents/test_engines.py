@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import orjson
 import pytest
 
-from agents.engines import DictTable, EngineSet, decode_state, stored_wake
+from agents.engines import DictTable, EngineSet, decode_state
 from hub.domain import AvvikUpsert, EngineConfig, PathwayState, RuleBook
 from hub.events import Event, EventType
 from hub.masterdata import load_masterdata
@@ -171,7 +171,7 @@ def test_a_rebuild_reads_only_the_wake_ups_and_the_restored_engines_judge_as_the
     for value in table.values():
         data = orjson.loads(value)
         _, state = decode_state(value)
-        assert stored_wake(data["s"]) == (state.pseudonym, state.next_wake())
+        assert PathwayState.stored_wake(data["s"]) == (state.pseudonym, state.next_wake())
     restarted = _engines(DictTable(table))
     decoded = []
     original = PathwayState.from_dict
