@@ -131,6 +131,7 @@ def run_replay_process(settings: HubSettings, app_id: str, index: int, processes
         HubMetrics(CollectorRegistry()),
         tables,
         app_id=app_id,
+        per_batch=True,  # each patient judged once per batch: the same outputs by key
     )
     names = pipe.topics
     stages = {

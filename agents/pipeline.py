@@ -103,8 +103,10 @@ def build_pipeline(
     *,
     app_id: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    per_batch: bool = False,
 ) -> Pipeline:
-    """The processors over ``tables`` (one per name in :data:`TABLES`)."""
+    """The processors over ``tables`` (one per name in :data:`TABLES`); ``per_batch``: see
+    :attr:`PathwayProcessor.per_batch`."""
     names = pipeline_topics(settings, app_id)
     codecs = pipeline_codecs(settings)
     sealer = Sealer.from_settings(settings.pseudonym)
@@ -119,7 +121,9 @@ def build_pipeline(
         topics=names,
         codecs=codecs,
         normalise=NormaliseProcessor(ctx, normaliser, clock),
-        pathway=PathwayProcessor(ctx, engines, staged["pathway"], PipelineObserver(metrics, masterdata)),
+        pathway=PathwayProcessor(
+            ctx, engines, staged["pathway"], PipelineObserver(metrics, masterdata), per_batch=per_batch
+        ),
         beds=BedsStage(ctx, BedsProcessor(masterdata, staged["beds"]), staged["beds"]),
         rejections=RejectionsStage(ctx, RejectionJoiner(staged["rejections"]), staged["rejections"]),
         engines=engines,

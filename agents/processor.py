@@ -40,10 +40,12 @@ from agents.observe import PipelineObserver
 from agents.registry_wait import registry_unreachable
 from agents.rejections import RejectionJoiner, link_for
 from hub.domain import (
+    ApplyFailed,
     AvvikUpsert,
     BedDelta,
     BedSegment,
     CapacitySet,
+    Engine,
     JudgementFailed,
     PathwayChanged,
     PathwayState,
@@ -213,10 +215,10 @@ def _run(
     step: Step,
     compacted: frozenset[str],
     tables: dict[str, StagedTable],
-    finish: Callable[[], None] | None = None,
+    finish: Callable[[Outbox], None] | None = None,
 ) -> Batch:
     """Run ``step`` over ``records``; stop before a record whose schema cannot be fetched. ``finish`` runs
-    before the table writes are taken (a stage that writes what it changed once per batch)."""
+    before the table writes are taken (a stage that judges, or writes what it changed, once per batch)."""
     box = Outbox(compacted)
     done = 0
     try:
@@ -230,7 +232,7 @@ def _run(
             raise
     finally:
         if finish is not None:
-            finish()
+            finish(box)
     return Batch(box.outputs(), {name: table.drain() for name, table in tables.items()}, done)
 
 
@@ -385,20 +387,36 @@ class PathwayProcessor:
     """Canonical events and ticks of one partition → the pure core → outputs; the pathway table."""
 
     def __init__(
-        self, ctx: Context, engines: EngineSet, table: StagedTable, observer: PipelineObserver
+        self,
+        ctx: Context,
+        engines: EngineSet,
+        table: StagedTable,
+        observer: PipelineObserver,
+        *,
+        per_batch: bool = False,
     ) -> None:
         self.ctx = ctx
         self.engines = engines
         self.table = table
         self.observer = observer
+        self.per_batch = per_batch
+        """Judge each patient once per batch (``Engine.defer``/``settle``): the same outputs by key, fewer
+        versions of each. The batch replay's; the live worker's batches are single records."""
         self.watermarks: dict[int, datetime] = {}
+        self._deferred: dict[int, dict[str, bytes]] = {}
+        """Per partition, the events deferred in this batch by id (dead-lettered if the core fails on one)."""
         engines.defer_writes = True  # each changed state written once per batch, by the flush below
 
     def process(self, records: Sequence[Record]) -> Batch:
         """Apply a batch of one partition's events and ticks (in offset order)."""
-        return _run(
-            records, self._one, self.ctx.topics.compacted, {"pathway": self.table}, self.engines.flush
-        )
+        return _run(records, self._one, self.ctx.topics.compacted, {"pathway": self.table}, self._finish)
+
+    def _finish(self, box: Outbox) -> None:
+        """The batch's deferred judgements, then each changed state written once."""
+        deferred, self._deferred = self._deferred, {}
+        for partition, data in deferred.items():
+            self._publish(box, self.engines.engine(partition).settle(), partition, deferred=data)
+        self.engines.flush()
 
     def _one(self, record: Record, box: Outbox) -> None:
         partition = record.partition
@@ -430,7 +448,8 @@ class PathwayProcessor:
                 self._beds(box, restored_records(segments, store.withdrawals(pseudonym)))
             log.info("outputs re-emitted after restore", partition=partition, patients=len(restored))
         if tick is not None:
-            self._publish(box, engine.advance(tick.now), partition)
+            moved = engine.settle(tick.now) if self.per_batch else engine.advance(tick.now)
+            self._publish(box, moved, partition, deferred=self._deferred.get(partition))
             return
         if ev is None:  # pragma: no cover - decoded above unless a tick
             return
@@ -449,19 +468,32 @@ class PathwayProcessor:
                     self.ctx.codecs.join,
                 )
             )
+        self._apply(box, engine, ev, data, partition)
+
+    def _apply(self, box: Outbox, engine: Engine, ev: Event, data: bytes, partition: int) -> None:
+        """One event through the core (judged now, or deferred to the end of the batch), the clock moved."""
+        deferred = self._deferred.setdefault(partition, {}) if self.per_batch else None
+        if deferred is not None:
+            deferred[ev.event_id] = data
         try:
-            effects = engine.apply(ev)
+            effects = engine.apply(ev) if deferred is None else engine.defer(ev)
         except Exception as exc:  # a poison event must not stall its partition: dead-letter it
-            log.exception("core failed on an event", event_id=ev.event_id, event_type=ev.event_type)
-            reason = f"internal error {type(exc).__name__}: {exc} (event {ev.event_id})"
-            box.add(self.ctx.dead.of_event(data, reason, code="internal"))
+            self._core_failed(box, data, ev.event_id, exc)
             return
         mark = self.watermarks.get(partition)
         if mark is None or ev.occurred_at > mark:
             self.watermarks[partition] = mark = ev.occurred_at
-        effects += engine.advance(mark)
+        if deferred is None:
+            effects += engine.advance(mark)
+        else:
+            engine.hold(mark)
         self.ctx.counters.bump("events")
-        self._publish(box, effects, partition)
+        self._publish(box, effects, partition, deferred=deferred)
+
+    def _core_failed(self, box: Outbox, data: bytes, event_id: str, exc: BaseException) -> None:
+        log.error("core failed on an event", event_id=event_id, exc_info=exc)
+        reason = f"internal error {type(exc).__name__}: {exc} (event {event_id})"
+        box.add(self.ctx.dead.of_event(data, reason, code="internal"))
 
     def _beds(self, box: Outbox, records: Iterable[BedSegmentRecord]) -> None:
         n = 0
@@ -470,8 +502,17 @@ class PathwayProcessor:
             n += 1
         self.ctx.counters.bump("bed_changes", n)
 
-    def _publish(self, box: Outbox, effects: list[Effect], partition: int, *, count: bool = True) -> None:
-        """Effects as outputs; ``count=False`` for re-emitted outputs (no counter increments).
+    def _publish(
+        self,
+        box: Outbox,
+        effects: list[Effect],
+        partition: int,
+        *,
+        count: bool = True,
+        deferred: dict[str, bytes] | None = None,
+    ) -> None:
+        """Effects as outputs; ``count=False`` for re-emitted outputs (no counter increments); ``deferred``:
+        the bytes of the batch's deferred events, by id (an :class:`ApplyFailed` dead-letters its event).
 
         Bed deltas only say which segments changed: each changed segment is sent as it is now
         (:mod:`agents.bed_sync`), and the patient's table value remembers the withdrawals among them.
@@ -517,6 +558,9 @@ class PathwayProcessor:
                     exc_info=effect.exc,
                 )
                 box.add(self.ctx.dead.of_judgement(effect))
+            elif isinstance(effect, ApplyFailed):  # found at settle: the event as if it never came
+                data = (deferred or {}).get(effect.event_id, b"")
+                self._core_failed(box, data, effect.event_id, effect.exc or RuntimeError(effect.error))
 
     def _count_avvik(self, rec: AvvikRecord) -> None:
         hf = rec.helsefellesskap or "unknown"
@@ -539,7 +583,9 @@ class BedsStage:
 
     def process(self, records: Sequence[Record]) -> Batch:
         """Fold a batch of one partition's bed records in."""
-        return _run(records, self._one, self.ctx.topics.compacted, {"beds": self.table}, self.beds.flush)
+        return _run(
+            records, self._one, self.ctx.topics.compacted, {"beds": self.table}, lambda _: self.beds.flush()
+        )
 
     def _one(self, record: Record, box: Outbox) -> None:
         try:

@@ -8,12 +8,13 @@ from hub.domain.avvik import AvvikRecord, AvvikStatus, Severity
 from hub.domain.beds import BedDelta, BedLedger, BedSegment, Movement
 from hub.domain.config import EngineConfig, RuleBook, RuleConfig
 from hub.domain.deadlines import Deadline, DeadlineScheduler
-from hub.domain.effects import AvvikUpsert, CapacitySet, Effect, JudgementFailed, PathwayChanged
+from hub.domain.effects import ApplyFailed, AvvikUpsert, CapacitySet, Effect, JudgementFailed, PathwayChanged
 from hub.domain.engine import Engine
 from hub.domain.pathway import PathwayState, PathwaySummary
 from hub.domain.store import MemoryStore, PathwayStore
 
 __all__ = [
+    "ApplyFailed",
     "AvvikRecord",
     "AvvikStatus",
     "AvvikUpsert",

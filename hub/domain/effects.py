@@ -5,6 +5,7 @@
   tombstone: the patient's history was pruned)
 * :class:`BedDelta` and :class:`CapacitySet` -> the bed-metrics agent (:class:`hub.domain.beds.BedLedger`)
 * :class:`JudgementFailed` -> the dead-letter topic: the core raised while judging a patient at a deadline
+* :class:`ApplyFailed` -> the dead-letter topic: the core raised on one deferred event (``Engine.settle``)
 """
 
 from __future__ import annotations
@@ -62,6 +63,29 @@ class JudgementFailed:
     """The exception itself, for its traceback (the worker logs it; ``hub evaluate`` raises from it)."""
 
 
-Effect = AvvikUpsert | PathwayChanged | BedDelta | CapacitySet | JudgementFailed
+@dataclass(frozen=True, slots=True)
+class ApplyFailed:
+    """The core raised on one event recorded by ``Engine.defer`` (a bug met by that event).
 
-__all__ = ["AvvikUpsert", "BedDelta", "CapacitySet", "Effect", "JudgementFailed", "PathwayChanged"]
+    Found at ``Engine.settle``: the patient's judgement failed, so its events of the batch were applied again
+    one at a time, as ``Engine.apply`` does, and this one raised there. The patient's state is as if this
+    event had never come; the caller dead-letters the event, as it does when ``apply`` raises.
+    """
+
+    event_id: str
+    error: str
+    """The exception's type and message."""
+    exc: BaseException | None = field(default=None, compare=False, repr=False)
+
+
+Effect = AvvikUpsert | PathwayChanged | BedDelta | CapacitySet | JudgementFailed | ApplyFailed
+
+__all__ = [
+    "ApplyFailed",
+    "AvvikUpsert",
+    "BedDelta",
+    "CapacitySet",
+    "Effect",
+    "JudgementFailed",
+    "PathwayChanged",
+]

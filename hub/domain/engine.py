@@ -19,7 +19,8 @@ Bed deltas and the pathway summary use every fact at once (they are corrected by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Final
@@ -29,7 +30,7 @@ from hub.domain.avvik import CATALOGUE, AvvikRecord, AvvikStatus, describe
 from hub.domain.beds import derive_segments, diff_segments
 from hub.domain.config import EngineConfig, RuleBook
 from hub.domain.deadlines import Deadline, DeadlineScheduler
-from hub.domain.effects import AvvikUpsert, CapacitySet, Effect, JudgementFailed, PathwayChanged
+from hub.domain.effects import ApplyFailed, AvvikUpsert, CapacitySet, Effect, JudgementFailed, PathwayChanged
 from hub.domain.episodes import Episodes, StayJoin, build_episodes
 from hub.domain.facts import SORT_KEY, Fact, fact_from_event
 from hub.domain.organisations import Places
@@ -43,6 +44,18 @@ from hub.events import Capacity, CorrectionAction, Event, EventType, ManualAvvik
 from hub.masterdata.model import MasterData
 
 NEVER: Final = -(1 << 62)
+
+UNDOING: Final = frozenset(
+    {
+        EventType.ADMISSION_CANCELLED,
+        EventType.DISCHARGE_CANCELLED,
+        EventType.READY_WITHDRAWN,
+        EventType.CANCELLED,
+        EventType.MESSAGE_REJECTED,
+        EventType.DIED,
+    }
+)
+"""Fact types that may take back what the rules found before they were visible (see :meth:`Engine.defer`)."""
 
 
 class Engine:
@@ -72,6 +85,10 @@ class Engine:
             grace=int(self._config.report_grace.total_seconds()),
         )
         self._dognpris = dict(masterdata.dognpris) if masterdata.dognpris else dict(DOGNPRIS_2014_2024)
+        self._deferred: dict[str, _Deferred] = {}
+        self._held: list[int] = []
+        """The clocks :meth:`hold` was given since the last :meth:`settle` (ascending)."""
+        """Patients with events recorded by :meth:`defer` and not yet judged, in order of their first."""
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -182,6 +199,171 @@ class Engine:
             effects.extend(self.apply(event))
         return effects
 
+    def defer(self, event: Event) -> list[Effect]:
+        """Record an event and judge its patient later, at :meth:`settle`: a batch driver judges each patient
+        once per batch instead of once per event and per deadline (:meth:`hold` moves the clock meanwhile).
+
+        After :meth:`settle` the outputs, taken by key (the last version of each avvik record and pathway
+        summary, the bed segments as they stand), equal those of :meth:`apply` and :meth:`advance` per event:
+        a patient's judgements only move forward in time, and a fact that arrives on time (after the instant
+        its patient was judged at) only adds to or resolves what earlier judgements found, which the one later
+        judgement finds as well. Three things can take a finding back, and each is judged as per event:
+
+        * an event that is not on time (it occurred by that instant) or a correction: the patient is first
+          judged as it stands at the clock of that moment, then the event is applied as :meth:`apply` does;
+        * a fact that undoes another (a cancelled admission or discharge, a withdrawn utskrivningsklar, a
+          cancelled mission, a rejected message, a death: :data:`UNDOING`) becoming visible: :meth:`settle`
+          judges that patient at each clock :meth:`hold` was given at which a judgement per event was due.
+
+        Returns at once the effects of those judgements and of events that name no patient (capacity,
+        manual avvik). Atomic like :meth:`apply`: if it raises, the patient is as it was; an event applied at
+        once that the core fails on is returned as an :class:`ApplyFailed` (the judgement before it stands).
+        A failure in a deferred judgement is isolated at :meth:`settle`.
+        """
+        if event.patient is None:
+            return self._apply_without_patient(event)
+        pseudonym = event.patient.pseudonym
+        stored = self._store.get(pseudonym)
+        if stored is not None and not self._on_time(event, stored):
+            effects = self._settle_one(pseudonym) if self._pending(pseudonym) else []
+            try:
+                return effects + self.apply(event)
+            except Exception as exc:  # the judgement's effects stand: the event is reported, not raised
+                return [*effects, ApplyFailed(event.event_id, f"{type(exc).__name__}: {exc}", exc)]
+        saved = stored.checkpoint() if stored is not None else None
+        wake = self._scheduler.get(pseudonym)
+        state = stored or PathwayState(pseudonym)
+        try:
+            if self._record(state, event, _monotonic(self._known(), state)) is _Outcome.DUPLICATE:
+                return []
+            t = to_epoch(event.occurred_at)
+            state.deadlines = _with_wake(state.deadlines, t, t + self._lateness, "VISIBLE")
+            deferred = self._deferred.get(pseudonym) or _Deferred(saved, wake)
+            deferred.events.append((event, self._clock))
+            self._save(state)
+        except Exception:
+            self._roll_back(pseudonym, stored, saved, wake)
+            raise
+        self._deferred[pseudonym] = deferred
+        return []
+
+    def hold(self, now: datetime) -> None:
+        """Move the clock to ``now`` (ignored if earlier) without judging: what falls due waits for
+        :meth:`settle` (or for its patient's next event that is not on time, see :meth:`defer`)."""
+        moment = to_epoch(now)
+        if self._clock is None or moment > self._clock:
+            self._clock = moment
+            self._held.append(moment)
+
+    def settle(self, now: datetime | None = None) -> list[Effect]:
+        """Judge, once each, every patient with deferred events and every patient due by ``now`` (default:
+        the clock as held). A patient whose judgement raises has its events of the batch applied again one
+        by one (:meth:`apply`): each that raises there is an :class:`ApplyFailed`, the rest are kept."""
+        if now is not None:
+            self.hold(now)
+        due = list(self._scheduler.pop_due(self._clock)) if self._clock is not None else []
+        for wake, pseudonym in due:  # each judgement below reads and sets its patient's wake-up itself
+            self._scheduler.schedule(pseudonym, wake)
+        effects: list[Effect] = []
+        for pseudonym in [*self._deferred, *(p for _, p in due if p not in self._deferred)]:
+            effects.extend(self._settle_one(pseudonym))
+        self._held = self._held[-1:]
+        return effects
+
+    def _pending(self, pseudonym: str) -> bool:
+        """The patient has deferred events, or a wake-up due at the clock."""
+        if pseudonym in self._deferred:
+            return True
+        wake = self._scheduler.get(pseudonym)
+        return wake is not None and self._clock is not None and wake <= self._clock
+
+    def _on_time(self, event: Event, state: PathwayState) -> bool:
+        """The event occurred after the instant its patient is judged at, and corrects no other event."""
+        return event.correction is None and to_epoch(event.occurred_at) > _monotonic(self._known(), state)
+
+    def _settle_one(self, pseudonym: str) -> list[Effect]:
+        """Judge one patient at the clock (its deferred events announced: bed deltas, pathway summary)."""
+        deferred = self._deferred.pop(pseudonym, None)
+        state = self._store.get(pseudonym)
+        if state is None:
+            return []
+        saved = state.checkpoint()
+        try:
+            if self._undoing_due(state):
+                effects = self._stepwise(pseudonym, self._clock)
+                current = self._store.get(pseudonym)
+                if current is not None and deferred is not None:
+                    effects.extend(self._announce_changes(current))
+                return effects
+            return self._judge(state, _monotonic(self._known(), state), changed=deferred is not None)
+        except Exception as exc:
+            if deferred is None:  # as advance(): the state as before, no wake-up, the failure reported
+                self._roll_back(pseudonym, state, saved, None)
+                return [JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc)]
+            return self._one_by_one(pseudonym, state, deferred)
+
+    def _undoing_due(self, state: PathwayState) -> bool:
+        """A fact that undoes another becomes visible to the rules at this judgement."""
+        known = _monotonic(self._known(), state)
+        return any(f.type in UNDOING and state.known_until < f.t <= known for f in state.facts.values())
+
+    def _stepwise(self, pseudonym: str, until: int | None) -> list[Effect]:
+        """The patient judged at each held clock up to ``until`` at which :meth:`advance` per event judged it
+        (the first held clock at or after each wake-up), each judgement isolated as there."""
+        final = self._clock
+        effects: list[Effect] = []
+        try:
+            while (wake := self._scheduler.get(pseudonym)) is not None and until is not None:
+                at = bisect_left(self._held, wake)
+                if at == len(self._held) or self._held[at] > until:
+                    break
+                self._clock = self._held[at]
+                effects.extend(self._judge_isolated(pseudonym))
+        finally:
+            self._clock = final
+        return effects
+
+    def _judge_isolated(self, pseudonym: str) -> list[Effect]:
+        """One judgement at the clock as :meth:`advance` makes it: a failure is reported, the wake dropped."""
+        state = self._store.get(pseudonym)
+        if state is None:
+            self._scheduler.cancel(pseudonym)
+            return []
+        saved = state.checkpoint()
+        try:
+            return self._judge(state, _monotonic(self._known(), state))
+        except Exception as exc:
+            self._roll_back(pseudonym, state, saved, None)
+            return [JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc)]
+
+    def _announce_changes(self, state: PathwayState) -> list[Effect]:
+        """Bed deltas and the pathway summary after facts the rules have not seen (as eager apply() does)."""
+        eps_all = build_episodes(state.facts.values(), self._join)
+        effects = self._bed_deltas(state, eps_all)
+        effects.append(self._announce(state, eps_all, state.known_until))
+        self._save(state)
+        return effects
+
+    def _one_by_one(self, pseudonym: str, state: PathwayState, deferred: _Deferred) -> list[Effect]:
+        """The patient as before its first deferred event, then as judged per event: each event through
+        :meth:`apply` at the clock it came at (one that raises is an :class:`ApplyFailed`), and the
+        judgements :meth:`advance` made between them."""
+        self._roll_back(pseudonym, state, deferred.saved, deferred.wake)
+        final = self._clock
+        effects: list[Effect] = []
+        try:
+            for event, clock in deferred.events:
+                effects.extend(self._stepwise(pseudonym, clock))
+                self._clock = clock
+                try:
+                    effects.extend(self.apply(event))
+                except Exception as exc:
+                    effects.append(ApplyFailed(event.event_id, f"{type(exc).__name__}: {exc}", exc))
+        finally:
+            self._clock = final
+        effects.extend(self._stepwise(pseudonym, final))
+        return effects
+
     def advance(self, now: datetime) -> list[Effect]:
         """Move the clock to ``now`` (ignored if earlier) and fire every deadline due by then."""
         moment = to_epoch(now)
@@ -203,12 +385,14 @@ class Engine:
                 effects.append(JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc))
         return effects
 
-    def _judge(self, state: PathwayState, known: int) -> list[Effect]:
-        """A patient's judgement at a deadline (bed deltas, rules, pruning), its state saved."""
+    def _judge(self, state: PathwayState, known: int, *, changed: bool = False) -> list[Effect]:
+        """A patient's judgement at a deadline (bed deltas, rules, pruning), its state saved. ``changed``:
+        facts were recorded since the last judgement (:meth:`defer`): bed deltas and the summary follow."""
         effects: list[Effect] = []
-        eps_all = None if self._config.eager else build_episodes(state.facts.values(), self._join)
+        eager = self._config.eager and not changed
+        eps_all = None if eager else build_episodes(state.facts.values(), self._join)
         plan = self._prune_plan(state, known, eps_all)
-        if plan is not None and not plan.dropped and self._due_reasons(state) == {"PRUNE"}:
+        if plan is not None and not plan.dropped and not changed and self._due_reasons(state) == {"PRUNE"}:
             # Only a prune is due and it forgets no fact: the facts the rules see and every instant they
             # judge are as at the last evaluation (a newly visible fact or a due rule would have its own
             # wake due too), so evaluating again would change nothing. Expired tombstones go, and the
@@ -220,7 +404,7 @@ class Engine:
             effects.extend(self._evaluate(state, known, None, announce=False))
         else:
             effects.extend(self._bed_deltas(state, eps_all))
-            effects.extend(self._evaluate(state, known, eps_all, announce=False))
+            effects.extend(self._evaluate(state, known, eps_all, announce=changed))
         if plan is not None:  # after evaluation: see apply(); evaluating changes no fact the plan rests on
             self._apply_prune(state, known, plan)
         self._save(state)
@@ -668,6 +852,18 @@ class _PrunePlan:
     dropped: list[str]
     """Facts to forget."""
     next_at: int | None
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """A patient's events recorded by :meth:`Engine.defer` since its last judgement, and how to undo them."""
+
+    saved: PathwayState | None
+    """The state's checkpoint before the first of them (None: the patient was new)."""
+    wake: int | None
+    """The scheduler's wake-up before the first of them."""
+    events: list[tuple[Event, int | None]] = field(default_factory=list)
+    """Each event and the clock it came at."""
 
 
 class _Outcome(Enum):

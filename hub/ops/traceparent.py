@@ -10,7 +10,7 @@ https://www.w3.org/TR/trace-context/#traceparent-header is handled; ``tracestate
 
 from __future__ import annotations
 
-import os
+import random as _random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +18,12 @@ from dataclasses import dataclass
 HEADER = "traceparent"
 _FORMAT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
 SAMPLED = 0x01
+
+
+_ids: Callable[[int], bytes] = _random.randbytes
+"""Trace and span ids: W3C Trace Context asks them random and unique, not secret, so the Mersenne Twister
+(seeded from the OS, reseeded in a forked child) as OpenTelemetry's RandomIdGenerator uses it; os.urandom
+is a system call per id, 2.5 % of a replay's time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +44,7 @@ class TraceParent:
         """The caller's sampled flag."""
         return bool(self.flags & SAMPLED)
 
-    def child(self, random: Callable[[int], bytes] = os.urandom) -> TraceParent:
+    def child(self, random: Callable[[int], bytes] = _ids) -> TraceParent:
         """The same trace with a new parent (span) id: what a stage writes on the records it produces."""
         return TraceParent(self.trace_id, _nonzero(random, 8), self.flags)
 
@@ -50,7 +56,7 @@ def _nonzero(random: Callable[[int], bytes], size: int) -> str:
             return value
 
 
-def new_trace(random: Callable[[int], bytes] = os.urandom, *, sampled: bool = True) -> TraceParent:
+def new_trace(random: Callable[[int], bytes] = _ids, *, sampled: bool = True) -> TraceParent:
     """A new trace (random trace and parent ids)."""
     return TraceParent(_nonzero(random, 16), _nonzero(random, 8), SAMPLED if sampled else 0)
 
@@ -71,7 +77,7 @@ def parse(value: str | bytes | None) -> TraceParent | None:
     return TraceParent(trace_id, parent_id, int(flags, 16))
 
 
-def continue_or_start(value: str | bytes | None, random: Callable[[int], bytes] = os.urandom) -> TraceParent:
+def continue_or_start(value: str | bytes | None, random: Callable[[int], bytes] = _ids) -> TraceParent:
     """A child of the incoming trace parent, or a new trace when there is none (or it is invalid)."""
     incoming = parse(value)
     return incoming.child(random) if incoming is not None else new_trace(random)
@@ -102,7 +108,7 @@ def kafka_headers(trace: TraceParent) -> KafkaHeaders:
     return [(HEADER, trace.header.encode("ascii"))]
 
 
-def derived_headers(incoming: IncomingHeaders, random: Callable[[int], bytes] = os.urandom) -> KafkaHeaders:
+def derived_headers(incoming: IncomingHeaders, random: Callable[[int], bytes] = _ids) -> KafkaHeaders:
     """The headers for the records a stage derives from one it consumed (``incoming``: that record's headers).
 
     The result carries the incoming trace id with a new span (parent) id: the deriving stage is a child span

@@ -101,9 +101,11 @@ class InMemoryBroker:
                     self.deliver(batch)
 
 
-def _run(events: list[Event], batch_size: int) -> InMemoryBroker:
+def _run(events: list[Event], batch_size: int, *, per_batch: bool = False) -> InMemoryBroker:
     tables = {name: DictTable() for name in TABLES}
-    pipe = build_pipeline(SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t")
+    pipe = build_pipeline(
+        SETTINGS, MASTERDATA, HubMetrics(CollectorRegistry()), tables, app_id="t", per_batch=per_batch
+    )
     broker = InMemoryBroker(pipe, tables)
     for event in events:
         broker.produce(pipe.topics.events, event.key.encode(), pipe.codecs.event.encode(event))
@@ -161,6 +163,41 @@ def test_batches_give_the_same_outputs_as_one_record_at_a_time(events: list[Even
     assert dict(many.tables["pathway"].items()) == dict(one.tables["pathway"].items())
     # coalescing: a batch writes each compacted key once, so fewer records for the same final values
     assert len(many.appended[topics.pathway_state]) < len(one.appended[topics.pathway_state])
+
+
+def test_judging_once_per_patient_per_batch_gives_the_outputs_of_judging_per_record(
+    events: list[Event],
+) -> None:
+    """The batch replay's mode (``per_batch``): the same final avvik, pathway states and bed counts as the
+    live worker's one record at a time, from fewer judgements (fewer versions of each key written).
+
+    Not the hourly bed records: the beds stage takes those as a unit's records pass an hour (with the
+    day's counts so far), so they follow the order bed changes arrive in, which batching changes (and so
+    does the interleaving of partitions in any driver)."""
+    one = _run(events, batch_size=1)
+    many = _run(events, batch_size=200, per_batch=True)
+    topics = one.pipe.topics
+    assert len(one.latest[topics.avvik]) > 20
+    for topic in (topics.avvik, topics.pathway_state):
+        assert many.latest[topic] == one.latest[topic], topic
+    counts = _live_counts(one)
+    assert sum(counts.values()) > 3, "the input should occupy beds"
+    assert _live_counts(many) == counts
+    assert many.pipe.counters.values["events"] == one.pipe.counters.values["events"] == len(events)
+    assert len(many.appended[topics.avvik]) < len(one.appended[topics.avvik])
+
+
+def _live_counts(broker: InMemoryBroker) -> dict[str, int]:
+    """Each unit's bed count as of its newest change (its newest LIVE record)."""
+    codec = broker.pipe.codecs.metrics
+    newest: dict[str, tuple[datetime, int]] = {}
+    for value in broker.latest[broker.pipe.topics.beds_metrics].values():
+        rec: BedMetricsRecord = codec.decode(value or b"")  # type: ignore[attr-defined]
+        if rec.period is MetricPeriod.LIVE and (
+            rec.scope_id not in newest or rec.period_start > newest[rec.scope_id][0]
+        ):
+            newest[rec.scope_id] = (rec.period_start, rec.occupied)
+    return {unit: count for unit, (_, count) in newest.items()}
 
 
 def test_bed_counts_come_out_of_the_beds_stage(events: list[Event]) -> None:
@@ -338,8 +375,9 @@ def _dead_letters(broker: InMemoryBroker) -> list[DeadLetterRecord]:
     return [codec.decode(v) for v in broker.appended[broker.pipe.topics.dlq]]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("per_batch", [False, True])
 def test_a_poison_event_mid_batch_leaves_the_rest_of_the_batch_as_if_it_never_came(
-    events: list[Event], monkeypatch: pytest.MonkeyPatch
+    events: list[Event], monkeypatch: pytest.MonkeyPatch, per_batch: bool
 ) -> None:
     """A core failure in ``apply`` (a late event is judged at once) dead-letters that event; its patient's
     other events in the same batch (the batch replay's batches hold many) give exactly the outputs and state
@@ -347,15 +385,36 @@ def test_a_poison_event_mid_batch_leaves_the_rest_of_the_batch_as_if_it_never_ca
     poison = _poison_rule(monkeypatch, events)
     rest = [e for e in events if e is not poison]
     late = next(i for i, e in enumerate(rest) if e.occurred_at > poison.occurred_at + timedelta(hours=2))
-    poisoned = _run([*rest[:late], poison, *rest[late:]], batch_size=256)
-    clean = _run(rest, batch_size=256)
+    poisoned = _run([*rest[:late], poison, *rest[late:]], batch_size=256, per_batch=per_batch)
+    clean = _run(rest, batch_size=256, per_batch=per_batch)
     topics = poisoned.pipe.topics
     dead = _dead_letters(poisoned)
     assert [(d.code, poison.event_id in d.reason) for d in dead] == [("internal", True)]
-    for topic in (topics.avvik, topics.pathway_state, topics.beds_metrics):
+    # hourly bed records follow the order bed changes arrive in, which the poison changes per batch
+    for topic in (topics.avvik, topics.pathway_state, *(() if per_batch else (topics.beds_metrics,))):
         assert poisoned.latest[topic] == clean.latest[topic], topic
+    assert _live_counts(poisoned) == _live_counts(clean)
     # the same values, but for the input offset each records (one more record before them here)
-    assert _without_positions(poisoned.tables["pathway"]) == _without_positions(clean.tables["pathway"])
+    if not per_batch:  # per batch, a state records the instant it was last judged at: the batch's end
+        assert _without_positions(poisoned.tables["pathway"]) == _without_positions(clean.tables["pathway"])
+
+
+def test_an_on_time_poison_event_in_a_batch_gives_the_dead_letters_and_outputs_of_one_record_at_a_time(
+    events: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the batch replay's mode the core meets an on-time poison event only when the batch is settled:
+    its patient's events are taken again as one record at a time would take them, so the dead letters (the
+    failed judgements of that patient) and every output are those of the live worker's mode."""
+    _poison_rule(monkeypatch, events)
+    poisoned = _run(events, batch_size=256, per_batch=True)
+    live = _run(events, batch_size=1)
+    topics = poisoned.pipe.topics
+    dead = [(d.code, d.reason) for d in _dead_letters(poisoned)]
+    assert dead, "the poison should fail a judgement"
+    assert dead == [(d.code, d.reason) for d in _dead_letters(live)]
+    for topic in (topics.avvik, topics.pathway_state):
+        assert poisoned.latest[topic] == live.latest[topic], topic
+    assert _live_counts(poisoned) == _live_counts(live)
 
 
 def _without_positions(table: DictTable) -> dict[bytes, object]:
