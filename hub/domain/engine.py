@@ -86,9 +86,9 @@ class Engine:
         )
         self._dognpris = dict(masterdata.dognpris) if masterdata.dognpris else dict(DOGNPRIS_2014_2024)
         self._deferred: dict[str, _Deferred] = {}
+        """Patients with events recorded by :meth:`defer` and not yet judged, in order of their first."""
         self._held: list[int] = []
         """The clocks :meth:`hold` was given since the last :meth:`settle` (ascending)."""
-        """Patients with events recorded by :meth:`defer` and not yet judged, in order of their first."""
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -287,20 +287,26 @@ class Engine:
         state = self._store.get(pseudonym)
         if state is None:
             return []
-        saved = state.checkpoint()
+        if self._undoing_due(state):
+            return self._settle_undoing(pseudonym, deferred)
+        if deferred is None:
+            return self._judge_isolated(pseudonym)
         try:
-            if self._undoing_due(state):
-                effects = self._stepwise(pseudonym, self._clock)
-                current = self._store.get(pseudonym)
-                if current is not None and deferred is not None:
-                    effects.extend(self._announce_changes(current))
-                return effects
-            return self._judge(state, _monotonic(self._known(), state), changed=deferred is not None)
-        except Exception as exc:
-            if deferred is None:  # as advance(): the state as before, no wake-up, the failure reported
-                self._roll_back(pseudonym, state, saved, None)
-                return [JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc)]
+            return self._judge(state, _monotonic(self._known(), state), changed=True)
+        except Exception:
             return self._one_by_one(pseudonym, state, deferred)
+
+    def _settle_undoing(self, pseudonym: str, deferred: _Deferred | None) -> list[Effect]:
+        """A patient a fact that undoes another becomes visible for: judged at the clocks of a per-event run
+        (each judgement isolated there), then its deferred events announced."""
+        effects = self._stepwise(pseudonym, self._clock)
+        current = self._store.get(pseudonym)
+        if deferred is None or current is None:
+            return effects
+        try:
+            return effects + self._announce_changes(current)
+        except Exception:
+            return self._one_by_one(pseudonym, current, deferred)
 
     def _undoing_due(self, state: PathwayState) -> bool:
         """A fact that undoes another becomes visible to the rules at this judgement."""
@@ -333,6 +339,8 @@ class Engine:
         try:
             return self._judge(state, _monotonic(self._known(), state))
         except Exception as exc:
+            # as before this judgement, and no wake-up (it would fail again at every advance): the patient's
+            # next event judges it anew
             self._roll_back(pseudonym, state, saved, None)
             return [JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc)]
 
@@ -369,20 +377,9 @@ class Engine:
         moment = to_epoch(now)
         if self._clock is None or moment > self._clock:
             self._clock = moment
-        engine_known = self._known()
         effects: list[Effect] = []
         for _, pseudonym in self._scheduler.pop_due(self._clock):
-            state = self._store.get(pseudonym)
-            if state is None:
-                continue
-            saved = state.checkpoint()
-            try:
-                effects.extend(self._judge(state, _monotonic(engine_known, state)))
-            except Exception as exc:
-                # as before this judgement, and no wake-up (it would fail again at every advance): the
-                # patient's next event judges it anew
-                self._roll_back(pseudonym, state, saved, None)
-                effects.append(JudgementFailed(pseudonym, f"{type(exc).__name__}: {exc}", exc))
+            effects.extend(self._judge_isolated(pseudonym))
         return effects
 
     def _judge(self, state: PathwayState, known: int, *, changed: bool = False) -> list[Effect]:
